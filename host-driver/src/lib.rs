@@ -1,0 +1,1 @@
+//! pagepress host driver (under construction)
