@@ -1,0 +1,281 @@
+//! The reference encoder: the algorithm the RTL compressor runs, byte for byte.
+//!
+//! Match finding (`LzMatchFinder`) walks the page in steps of `W = STEP_WIDTH`
+//! positions, as the hardware does one step per clock:
+//! 1. lookup: for every position `p` of step `k` (`p = kW + i`) with
+//!    `p + MIN_MATCH <= PAGE_SIZE`, read `table[hash4(page[p..p+4])]` — the table
+//!    as it stood after step `k-1`;
+//! 2. select: if no match covers the step's last position, the lowest position
+//!    `p >= cursor` whose candidate `c` holds the same 4 bytes starts a match;
+//!    it extends greedily to the first mismatch or the page end. `W <=
+//!    MIN_MATCH`, so at most one match can start per step;
+//! 3. insert: `table[hash4(p)] = p` for every position of the step in order (the
+//!    highest wins on equal hashes), whether or not a match covers it.
+//!
+//! Sequences are emitted with raw literals; the offset is coded as repeat code 1
+//! when the literal length is non-zero and the offset equals the previous one,
+//! else as `offset + 3`. See `docs/format.md`.
+
+use crate::bits::BitWriter;
+use crate::fse::{ll_table, ml_table, of_table};
+use crate::same_filled::is_byte_filled;
+use pagepress_abi::format as f;
+use pagepress_abi::format::{MIN_MATCH, PAGE_SIZE, STEP_WIDTH};
+
+/// Which kind of block a frame holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FrameKind {
+    /// All bytes equal: an 11-byte frame.
+    Rle,
+    /// Compression did not pay: the page stored verbatim.
+    Raw,
+    /// LZ77 sequences with raw literals.
+    Compressed,
+}
+
+/// One LZ77 sequence: `lit_len` literals, then `match_len` bytes copied from
+/// `offset` bytes back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sequence {
+    pub lit_len: u32,
+    pub match_len: u32,
+    pub offset: u32,
+}
+
+const EMPTY: u16 = u16::MAX;
+
+/// The hash-table match finder of the reference encoder.
+pub struct LzMatchFinder {
+    table: Box<[u16; f::HASH_ENTRIES]>,
+}
+
+impl Default for LzMatchFinder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LzMatchFinder {
+    pub fn new() -> Self {
+        LzMatchFinder {
+            table: Box::new([EMPTY; f::HASH_ENTRIES]),
+        }
+    }
+
+    /// Finds the sequences of `page`; returns them and the trailing literal count.
+    pub fn find(&mut self, page: &[u8; PAGE_SIZE], seqs: &mut Vec<Sequence>) -> u32 {
+        self.table.fill(EMPTY);
+        seqs.clear();
+        let last_hashed = PAGE_SIZE - MIN_MATCH; // highest position with 4 bytes
+        let key = |p: usize| u32::from_le_bytes([page[p], page[p + 1], page[p + 2], page[p + 3]]);
+        let mut cursor = 0usize; // first byte not covered by a match
+        let mut lit_start = 0usize;
+        let mut step = 0usize;
+        while step < PAGE_SIZE {
+            let end = (step + STEP_WIDTH).min(last_hashed + 1);
+            if cursor < step + STEP_WIDTH {
+                // Lookups see the table before this step's inserts.
+                let mut p = cursor.max(step);
+                while p < end {
+                    let k = key(p);
+                    let c = self.table[f::hash4(k) as usize];
+                    if c != EMPTY && key(c as usize) == k {
+                        let c = c as usize;
+                        let mut len = MIN_MATCH;
+                        while p + len < PAGE_SIZE && page[c + len] == page[p + len] {
+                            len += 1;
+                        }
+                        seqs.push(Sequence {
+                            lit_len: (p - lit_start) as u32,
+                            match_len: len as u32,
+                            offset: (p - c) as u32,
+                        });
+                        cursor = p + len;
+                        lit_start = cursor;
+                        break;
+                    }
+                    p += 1;
+                }
+            }
+            for p in step..end {
+                self.table[f::hash4(key(p)) as usize] = p as u16;
+            }
+            step += STEP_WIDTH;
+        }
+        (PAGE_SIZE - lit_start) as u32
+    }
+}
+
+/// Sequences of `page` under the reference algorithm, and the trailing literals.
+pub fn find_sequences(page: &[u8; PAGE_SIZE]) -> (Vec<Sequence>, u32) {
+    let mut seqs = Vec::new();
+    let tail = LzMatchFinder::new().find(page, &mut seqs);
+    (seqs, tail)
+}
+
+/// Compresses one page into a zstd frame appended to `out`.
+pub fn compress_page(page: &[u8; PAGE_SIZE], out: &mut Vec<u8>) -> FrameKind {
+    thread_local! {
+        static FINDER: std::cell::RefCell<(LzMatchFinder, Vec<Sequence>)> =
+            std::cell::RefCell::new((LzMatchFinder::new(), Vec::with_capacity(PAGE_SIZE / MIN_MATCH)));
+    }
+    out.extend_from_slice(&f::FRAME_HEADER);
+    if is_byte_filled(page) {
+        push_block_header(out, f::BLOCK_TYPE_RLE, PAGE_SIZE);
+        out.push(page[0]);
+        return FrameKind::Rle;
+    }
+    let start = out.len();
+    let fits = FINDER.with(|cell| {
+        let (finder, seqs) = &mut *cell.borrow_mut();
+        let tail = finder.find(page, seqs);
+        out.extend_from_slice(&[0; f::BLOCK_HEADER_SIZE]);
+        write_compressed_block(page, seqs, tail, out)
+    });
+    match fits {
+        Some(size) => {
+            let hdr = block_header(f::BLOCK_TYPE_COMPRESSED, size);
+            out[start..start + f::BLOCK_HEADER_SIZE].copy_from_slice(&hdr);
+            FrameKind::Compressed
+        }
+        None => {
+            out.truncate(start);
+            push_block_header(out, f::BLOCK_TYPE_RAW, PAGE_SIZE);
+            out.extend_from_slice(page);
+            FrameKind::Raw
+        }
+    }
+}
+
+fn block_header(block_type: u8, size: usize) -> [u8; 3] {
+    let v = 1 | (block_type as u32) << 1 | (size as u32) << 3;
+    [v as u8, (v >> 8) as u8, (v >> 16) as u8]
+}
+
+fn push_block_header(out: &mut Vec<u8>, block_type: u8, size: usize) {
+    out.extend_from_slice(&block_header(block_type, size));
+}
+
+/// Appends the compressed block content; `None` (and partial output the
+/// caller truncates) when it would not be smaller than `COMPRESSED_BLOCK_LIMIT`.
+fn write_compressed_block(
+    page: &[u8; PAGE_SIZE],
+    seqs: &[Sequence],
+    tail: u32,
+    out: &mut Vec<u8>,
+) -> Option<usize> {
+    if seqs.is_empty() {
+        return None;
+    }
+    let body = out.len();
+    // Literals section: raw literals.
+    let nlit = seqs.iter().map(|s| s.lit_len as usize).sum::<usize>() + tail as usize;
+    if nlit < 32 {
+        out.push((nlit << 3) as u8);
+    } else if nlit < 4096 {
+        out.push((1 << 2 | (nlit & 0xf) << 4) as u8);
+        out.push((nlit >> 4) as u8);
+    } else {
+        out.push((3 << 2 | (nlit & 0xf) << 4) as u8);
+        out.push((nlit >> 4) as u8);
+        out.push((nlit >> 12) as u8);
+    }
+    let mut pos = 0usize;
+    for s in seqs {
+        out.extend_from_slice(&page[pos..pos + s.lit_len as usize]);
+        pos += (s.lit_len + s.match_len) as usize;
+    }
+    out.extend_from_slice(&page[pos..]);
+    if out.len() - body >= f::COMPRESSED_BLOCK_LIMIT {
+        return None;
+    }
+
+    // Sequences section header.
+    let n = seqs.len();
+    if n < 128 {
+        out.push(n as u8);
+    } else {
+        out.push((n >> 8) as u8 + 128);
+        out.push(n as u8);
+    }
+    out.push(f::SEQ_MODES_PREDEFINED);
+
+    // Codes and extra bits, in sequence order.
+    let mut coded = Vec::with_capacity(n);
+    let mut rep0 = f::REP_OFFSETS_INIT[0];
+    for s in seqs {
+        let offset_value = if s.lit_len > 0 && s.offset == rep0 {
+            1
+        } else {
+            s.offset + f::REP_NUM
+        };
+        rep0 = s.offset;
+        coded.push(Coded::new(s.lit_len, s.match_len, offset_value));
+    }
+
+    // FSE-encode backwards (zstd's ZSTD_encodeSequences).
+    let (llt, mlt, oft) = (ll_table(), ml_table(), of_table());
+    let mut w = BitWriter::new(std::mem::take(out));
+    let last = coded[n - 1];
+    let mut ml_state = mlt.init_state(last.ml_code);
+    let mut of_state = oft.init_state(last.of_code);
+    let mut ll_state = llt.init_state(last.ll_code);
+    last.write_extra(&mut w);
+    for c in coded[..n - 1].iter().rev() {
+        let (b, nb, next) = oft.encode(of_state, c.of_code);
+        w.add(b, nb);
+        of_state = next;
+        let (b, nb, next) = mlt.encode(ml_state, c.ml_code);
+        w.add(b, nb);
+        ml_state = next;
+        let (b, nb, next) = llt.encode(ll_state, c.ll_code);
+        w.add(b, nb);
+        ll_state = next;
+        c.write_extra(&mut w);
+    }
+    w.add(ml_state, mlt.accuracy_log);
+    w.add(of_state, oft.accuracy_log);
+    w.add(ll_state, llt.accuracy_log);
+    *out = w.close();
+    let size = out.len() - body;
+    (size < f::COMPRESSED_BLOCK_LIMIT).then_some(size)
+}
+
+/// A sequence as codes plus extra-bit values.
+#[derive(Clone, Copy)]
+struct Coded {
+    ll_code: u32,
+    ll_extra: u32,
+    ml_code: u32,
+    ml_extra: u32,
+    of_code: u32,
+    of_extra: u32,
+}
+
+impl Coded {
+    fn new(ll: u32, ml: u32, offset_value: u32) -> Coded {
+        let ll_code = f::ll_code(ll);
+        let ml_code = f::ml_code(ml);
+        let of_code = f::of_code(offset_value);
+        Coded {
+            ll_code,
+            ll_extra: ll - f::LL_BASELINE[ll_code as usize],
+            ml_code,
+            ml_extra: ml - f::ML_BASELINE[ml_code as usize],
+            of_code,
+            of_extra: offset_value - (1 << of_code),
+        }
+    }
+
+    fn write_extra(&self, w: &mut BitWriter) {
+        w.add(
+            self.ll_extra,
+            f::LL_EXTRA_BITS[self.ll_code as usize] as u32,
+        );
+        w.add(
+            self.ml_extra,
+            f::ML_EXTRA_BITS[self.ml_code as usize] as u32,
+        );
+        w.add(self.of_extra, self.of_code);
+    }
+}
