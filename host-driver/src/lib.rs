@@ -1,1 +1,10 @@
-//! pagepress host driver (under construction)
+//! pagepress host driver.
+//!
+//! - [`pool`]: the interface the swap protocol uses to reach compressed storage
+//!   (the device behind its queues), and its errors.
+//! - [`backend`]: opens a device backend (`soft`, `sim`, `vfio`) as a pool.
+//! - [`cli`]: the `pagepress` command line.
+
+pub mod backend;
+pub mod cli;
+pub mod pool;
