@@ -1,1 +1,1 @@
-//! (under construction)
+//! Shared helpers for the criterion benchmarks.

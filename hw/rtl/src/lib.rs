@@ -1,1 +1,6 @@
-//! (under construction)
+//! pagepress-rtl: the Rust-HDL cores of the device. One core per file, each with
+//! its rust-hdl unit tests and a Verilog-generation + Verilator lint test beside it.
+
+pub mod compressor;
+pub mod decompressor;
+pub mod lint;

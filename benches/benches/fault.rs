@@ -1,0 +1,2 @@
+//! (benchmark not written yet)
+fn main() {}

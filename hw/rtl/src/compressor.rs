@@ -1,0 +1,1 @@
+//! The compressor core (under construction).

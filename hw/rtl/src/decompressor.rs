@@ -1,0 +1,1 @@
+//! The decompressor core (under construction).
