@@ -140,21 +140,60 @@ const _: () = assert!(STEP_WIDTH.is_power_of_two() && STEP_WIDTH <= MIN_MATCH);
 const _: () = assert!(PAGE_SIZE.is_multiple_of(STEP_WIDTH));
 
 /// The literal-length code of `ll` (largest code whose baseline is <= `ll`).
+#[inline]
 pub const fn ll_code(ll: u32) -> u32 {
-    code_of(&LL_BASELINE, ll)
+    if ll < 64 {
+        LL_CODE_SMALL[ll as usize] as u32
+    } else {
+        highbit(ll) + 19
+    }
 }
 
 /// The match-length code of a match of `ml` bytes (`ml >= 3`).
+#[inline]
 pub const fn ml_code(ml: u32) -> u32 {
-    code_of(&ML_BASELINE, ml)
+    let base = ml - ZSTD_MIN_MATCH;
+    if base < 128 {
+        ML_CODE_SMALL[base as usize] as u32
+    } else {
+        highbit(base) + 36
+    }
 }
 
 /// The offset code of an offset value (`offset + REP_NUM`, or a repeat code 1..=3).
+#[inline]
 pub const fn of_code(offset_value: u32) -> u32 {
-    31 - offset_value.leading_zeros()
+    highbit(offset_value)
 }
 
-const fn code_of(base: &[u32], v: u32) -> u32 {
+const fn highbit(v: u32) -> u32 {
+    31 - v.leading_zeros()
+}
+
+/// Codes of literal lengths 0..64 (zstd's `LL_Code`), derived from the baselines.
+const LL_CODE_SMALL: [u8; 64] = {
+    let mut t = [0u8; 64];
+    let mut v = 0;
+    while v < 64 {
+        t[v] = code_of(&LL_BASELINE, v as u32) as u8;
+        v += 1;
+    }
+    t
+};
+
+/// Codes of match lengths 3..131 (zstd's `ML_Code`), derived from the baselines.
+const ML_CODE_SMALL: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut v = 0;
+    while v < 128 {
+        t[v] = code_of(&ML_BASELINE, v as u32 + ZSTD_MIN_MATCH) as u8;
+        v += 1;
+    }
+    t
+};
+
+/// Largest code whose baseline is <= `v`: the definition the fast paths must equal.
+pub const fn code_of(base: &[u32], v: u32) -> u32 {
     let mut c = base.len() - 1;
     while base[c] > v {
         c -= 1;
@@ -186,6 +225,14 @@ mod tests {
         assert_eq!(ml_code(4096), 47);
         assert_eq!(of_code(1), 0);
         assert_eq!(of_code(4095 + REP_NUM), OF_MAX_CODE_USED);
+    }
+
+    #[test]
+    fn fast_codes_equal_baseline_search() {
+        for v in 0..70000u32 {
+            assert_eq!(ll_code(v), code_of(&LL_BASELINE, v), "ll {v}");
+            assert_eq!(ml_code(v + 3), code_of(&ML_BASELINE, v + 3), "ml {v}");
+        }
     }
 
     #[test]

@@ -26,29 +26,36 @@ impl BitWriter {
         let v = value as u64 & ((1u64 << n) - 1);
         self.acc |= v << self.nbits;
         self.nbits += n;
-        while self.nbits >= 8 {
-            self.out.push(self.acc as u8);
-            self.acc >>= 8;
-            self.nbits -= 8;
+        if self.nbits >= 32 {
+            self.out.extend_from_slice(&(self.acc as u32).to_le_bytes());
+            self.acc >>= 32;
+            self.nbits -= 32;
         }
     }
 
     /// Adds the end-of-stream marker bit, pads to a byte, returns the buffer.
     pub(crate) fn close(mut self) -> Vec<u8> {
         self.add(1, 1);
-        if self.nbits > 0 {
+        while self.nbits > 0 {
             self.out.push(self.acc as u8);
+            self.acc >>= 8;
+            self.nbits = self.nbits.saturating_sub(8);
         }
         self.out
     }
 }
 
 /// Backward bit reader (zstd's `BIT_DStream`): the first bits read are the last
-/// ones written.
+/// ones written. `container` holds the 8 stream bytes from `ptr` (for a stream
+/// shorter than 8 bytes, its bytes at the top and zeros below); `consumed`
+/// counts its bits already read, from the top; `limit` is the container's
+/// valid bits (64, or 8 × the length of a short stream).
 pub(crate) struct BitReader<'a> {
     data: &'a [u8],
-    /// Bits not yet consumed: the stream's bits `[0, pos)`.
-    pos: usize,
+    ptr: usize,
+    container: u64,
+    consumed: u32,
+    limit: u32,
 }
 
 impl<'a> BitReader<'a> {
@@ -59,36 +66,61 @@ impl<'a> BitReader<'a> {
         if last == 0 {
             return Err(DecodeError::Corrupt("bitstream end marker missing"));
         }
-        let pos = data.len() * 8 - last.leading_zeros() as usize - 1;
-        Ok(BitReader { data, pos })
+        let (ptr, container, limit) = if data.len() >= 8 {
+            (data.len() - 8, load8(data, data.len() - 8), 64)
+        } else {
+            // Short stream: the bytes sit at the top of the container.
+            let mut w = 0u64;
+            for (i, &b) in data.iter().enumerate() {
+                w |= (b as u64) << (8 * i);
+            }
+            (0, w << (8 * (8 - data.len())), 8 * data.len() as u32)
+        };
+        Ok(BitReader {
+            data,
+            ptr,
+            container,
+            consumed: last.leading_zeros() + 1,
+            limit,
+        })
     }
 
-    /// Reads `n` bits (`n <= 25`).
+    /// Reads `n` bits (`n <= 31`).
     #[inline]
     pub(crate) fn read(&mut self, n: u32) -> Result<u32, DecodeError> {
         if n == 0 {
             return Ok(0);
         }
-        let n = n as usize;
-        if n > self.pos {
-            return Err(DecodeError::Corrupt("sequence bitstream overread"));
-        }
-        self.pos -= n;
-        let byte = self.pos / 8;
-        let shift = self.pos % 8;
-        // Up to 25 + 7 bits span at most 4 bytes.
-        let mut w = 0u64;
-        for i in 0..5 {
-            if let Some(&b) = self.data.get(byte + i) {
-                w |= (b as u64) << (8 * i);
+        if self.consumed + n > self.limit {
+            self.reload();
+            if self.consumed + n > self.limit {
+                return Err(DecodeError::Corrupt("sequence bitstream overread"));
             }
         }
-        Ok(((w >> shift) & ((1u64 << n) - 1)) as u32)
+        let v = (self.container << self.consumed) >> (64 - n);
+        self.consumed += n;
+        Ok(v as u32)
+    }
+
+    /// Moves the container down over consumed whole bytes.
+    #[inline]
+    fn reload(&mut self) {
+        let back = ((self.consumed / 8) as usize).min(self.ptr);
+        if back > 0 {
+            self.ptr -= back;
+            self.consumed -= 8 * back as u32;
+            self.container = load8(self.data, self.ptr);
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.pos == 0
+        self.ptr == 0 && self.consumed == self.limit
     }
+}
+
+#[inline]
+fn load8(data: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"))
 }
 
 #[cfg(test)]

@@ -233,14 +233,29 @@ fn execute_sequences(
         if ll + ml > PAGE_SIZE - op {
             return Err(DecodeError::Corrupt("sequence writes past the page"));
         }
-        out[op..op + ll].copy_from_slice(&lits[lp..lp + ll]);
+        if ll <= 16 && lp + 16 <= lits.len() && op + 16 <= PAGE_SIZE {
+            // Short literal runs: one fixed 16-byte copy; bytes past `ll` are
+            // overwritten by the match or by later sequences.
+            out[op..op + 16].copy_from_slice(&lits[lp..lp + 16]);
+        } else {
+            out[op..op + ll].copy_from_slice(&lits[lp..lp + ll]);
+        }
         op += ll;
         lp += ll;
         if offset > op {
             return Err(DecodeError::Corrupt("match offset before the page start"));
         }
         let from = op - offset;
-        if offset >= ml {
+        if offset >= 8 && op + ml + 8 <= PAGE_SIZE {
+            // 8-byte chunks: each chunk's source ends at or before its
+            // destination start, so overlapping matches copy correctly.
+            let mut k = 0;
+            while k < ml {
+                let v: [u8; 8] = out[from + k..from + k + 8].try_into().expect("8 bytes");
+                out[op + k..op + k + 8].copy_from_slice(&v);
+                k += 8;
+            }
+        } else if offset >= ml {
             out.copy_within(from..from + ml, op);
         } else {
             for k in 0..ml {

@@ -67,24 +67,34 @@ impl LzMatchFinder {
         self.table.fill(EMPTY);
         seqs.clear();
         let last_hashed = PAGE_SIZE - MIN_MATCH; // highest position with 4 bytes
-        let key = |p: usize| u32::from_le_bytes([page[p], page[p + 1], page[p + 2], page[p + 3]]);
         let mut cursor = 0usize; // first byte not covered by a match
         let mut lit_start = 0usize;
         let mut step = 0usize;
         while step < PAGE_SIZE {
             let end = (step + STEP_WIDTH).min(last_hashed + 1);
+            let mut keys = [0u32; STEP_WIDTH];
+            let mut hashes = [0usize; STEP_WIDTH];
+            if step + 8 <= PAGE_SIZE {
+                // One 8-byte load holds the 4-byte keys of all W = 4 positions.
+                let w = u64::from_le_bytes(page[step..step + 8].try_into().expect("8 bytes"));
+                for i in 0..STEP_WIDTH {
+                    keys[i] = (w >> (8 * i)) as u32;
+                    hashes[i] = f::hash4(keys[i]) as usize;
+                }
+            } else {
+                for (i, p) in (step..end).enumerate() {
+                    keys[i] = read_u32(page, p);
+                    hashes[i] = f::hash4(keys[i]) as usize;
+                }
+            }
             if cursor < step + STEP_WIDTH {
                 // Lookups see the table before this step's inserts.
-                let mut p = cursor.max(step);
-                while p < end {
-                    let k = key(p);
-                    let c = self.table[f::hash4(k) as usize];
-                    if c != EMPTY && key(c as usize) == k {
+                for p in cursor.max(step)..end {
+                    let i = p - step;
+                    let c = self.table[hashes[i]];
+                    if c != EMPTY && read_u32(page, c as usize) == keys[i] {
                         let c = c as usize;
-                        let mut len = MIN_MATCH;
-                        while p + len < PAGE_SIZE && page[c + len] == page[p + len] {
-                            len += 1;
-                        }
+                        let len = MIN_MATCH + common_prefix(page, c + MIN_MATCH, p + MIN_MATCH);
                         seqs.push(Sequence {
                             lit_len: (p - lit_start) as u32,
                             match_len: len as u32,
@@ -94,16 +104,41 @@ impl LzMatchFinder {
                         lit_start = cursor;
                         break;
                     }
-                    p += 1;
                 }
             }
-            for p in step..end {
-                self.table[f::hash4(key(p)) as usize] = p as u16;
+            for (i, p) in (step..end).enumerate() {
+                self.table[hashes[i]] = p as u16;
             }
             step += STEP_WIDTH;
         }
         (PAGE_SIZE - lit_start) as u32
     }
+}
+
+#[inline]
+fn read_u32(page: &[u8; PAGE_SIZE], p: usize) -> u32 {
+    u32::from_le_bytes([page[p], page[p + 1], page[p + 2], page[p + 3]])
+}
+
+/// Length of the common prefix of `page[a..]` and `page[b..]` (`a < b`),
+/// bounded by the page end.
+#[inline]
+fn common_prefix(page: &[u8; PAGE_SIZE], a: usize, b: usize) -> usize {
+    debug_assert!(a < b);
+    let mut n = 0;
+    while b + n + 8 <= PAGE_SIZE {
+        let x = u64::from_le_bytes(page[a + n..a + n + 8].try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(page[b + n..b + n + 8].try_into().expect("8 bytes"));
+        let d = x ^ y;
+        if d != 0 {
+            return n + (d.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    while b + n < PAGE_SIZE && page[a + n] == page[b + n] {
+        n += 1;
+    }
+    n
 }
 
 /// Sequences of `page` under the reference algorithm, and the trailing literals.
@@ -119,6 +154,7 @@ pub fn compress_page(page: &[u8; PAGE_SIZE], out: &mut Vec<u8>) -> FrameKind {
         static FINDER: std::cell::RefCell<(LzMatchFinder, Vec<Sequence>)> =
             std::cell::RefCell::new((LzMatchFinder::new(), Vec::with_capacity(PAGE_SIZE / MIN_MATCH)));
     }
+    out.reserve(f::MAX_FRAME_SIZE + 64);
     out.extend_from_slice(&f::FRAME_HEADER);
     if is_byte_filled(page) {
         push_block_header(out, f::BLOCK_TYPE_RLE, PAGE_SIZE);
@@ -200,28 +236,30 @@ fn write_compressed_block(
     }
     out.push(f::SEQ_MODES_PREDEFINED);
 
-    // Codes and extra bits, in sequence order.
-    let mut coded = Vec::with_capacity(n);
-    let mut rep0 = f::REP_OFFSETS_INIT[0];
-    for s in seqs {
+    // FSE-encode backwards (zstd's ZSTD_encodeSequences). A sequence's offset
+    // code depends only on the previous sequence's offset (repeat offset 1).
+    let coded = |i: usize| {
+        let s = seqs[i];
+        let rep0 = if i == 0 {
+            f::REP_OFFSETS_INIT[0]
+        } else {
+            seqs[i - 1].offset
+        };
         let offset_value = if s.lit_len > 0 && s.offset == rep0 {
             1
         } else {
             s.offset + f::REP_NUM
         };
-        rep0 = s.offset;
-        coded.push(Coded::new(s.lit_len, s.match_len, offset_value));
-    }
-
-    // FSE-encode backwards (zstd's ZSTD_encodeSequences).
+        Coded::new(s.lit_len, s.match_len, offset_value)
+    };
     let (llt, mlt, oft) = (ll_table(), ml_table(), of_table());
     let mut w = BitWriter::new(std::mem::take(out));
-    let last = coded[n - 1];
+    let last = coded(n - 1);
     let mut ml_state = mlt.init_state(last.ml_code);
     let mut of_state = oft.init_state(last.of_code);
     let mut ll_state = llt.init_state(last.ll_code);
     last.write_extra(&mut w);
-    for c in coded[..n - 1].iter().rev() {
+    for c in (0..n - 1).rev().map(coded) {
         let (b, nb, next) = oft.encode(of_state, c.of_code);
         w.add(b, nb);
         of_state = next;
