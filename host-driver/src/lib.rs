@@ -7,4 +7,6 @@
 
 pub mod backend;
 pub mod cli;
+pub mod device;
 pub mod pool;
+pub mod soft;

@@ -1,6 +1,14 @@
 //! Device backends and how to open one as a [`CompressedPool`].
+//!
+//! Every backend is driven by the same [`DeviceClient`] through the
+//! [`crate::device::DeviceBackend`] interface; only what answers BAR0 and DMA
+//! differs.
 
+#![deny(unsafe_code)]
+
+use crate::device::{ClientConfig, DeviceClient};
 use crate::pool::CompressedPool;
+use crate::soft::{SoftConfig, SoftDevice};
 use std::sync::Arc;
 
 /// Which device answers the driver.
@@ -29,12 +37,65 @@ pub struct DeviceConfig {
 
 impl Default for DeviceConfig {
     fn default() -> Self {
-        DeviceConfig { devmem_bytes: 64 << 20, max_slots: 1 << 20, queues: 4, queue_log2: 6 }
+        DeviceConfig {
+            devmem_bytes: 64 << 20,
+            max_slots: 1 << 20,
+            queues: 4,
+            queue_log2: 6,
+        }
     }
+}
+
+impl DeviceConfig {
+    /// The soft model's configuration for these parameters.
+    pub fn soft_config(&self) -> SoftConfig {
+        SoftConfig {
+            devmem_bytes: self.devmem_bytes,
+            max_slots: self.max_slots,
+            num_queues: self.queues.max(1),
+            max_queue_log2: self.queue_log2.max(SoftConfig::default().max_queue_log2),
+            ..SoftConfig::default()
+        }
+    }
+
+    /// The driver's configuration for these parameters.
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            queues: self.queues.max(1),
+            queue_log2: self.queue_log2,
+            ..ClientConfig::default()
+        }
+    }
+}
+
+/// Opens the soft device with explicit model and driver configurations;
+/// returns the client and the device (for fault injection and inspection).
+pub fn open_soft(
+    soft: SoftConfig,
+    client: &ClientConfig,
+) -> Result<(Arc<DeviceClient>, Arc<SoftDevice>), String> {
+    let dev = SoftDevice::new(soft);
+    let backend: Arc<dyn crate::device::DeviceBackend> = dev.clone();
+    let c = DeviceClient::open(backend, client).map_err(|e| format!("soft device: {e}"))?;
+    Ok((Arc::new(c), dev))
 }
 
 /// Opens a backend as a pool.
 pub fn open(kind: BackendKind, cfg: &DeviceConfig) -> Result<Arc<dyn CompressedPool>, String> {
-    let _ = cfg;
-    Err(format!("backend {kind:?} is not available in this build"))
+    match kind {
+        BackendKind::Soft => {
+            let (client, _dev) = open_soft(cfg.soft_config(), &cfg.client_config())?;
+            Ok(client)
+        }
+        BackendKind::Sim => Err(
+            "backend sim needs the Verilated RTL: build with `--features rtl` (requires \
+             Verilator); the sim DeviceBackend is not wired into this build"
+                .to_string(),
+        ),
+        BackendKind::Vfio => Err(
+            "backend vfio is not available: it needs a VFIO-bound pagepress PCIe function \
+             (/dev/vfio) and the VFIO DeviceBackend, which this build does not include"
+                .to_string(),
+        ),
+    }
 }

@@ -1,0 +1,348 @@
+//! A queue pair: command slots, bounce buffers, doorbells, completion reaping.
+//!
+//! Each command occupies a *command slot* from submission until its completion
+//! is reaped. The slot owns the command's bounce buffer (DMA memory the device
+//! reads the pages from or writes them to) and names the command on the wire:
+//! `cid = generation << slot_bits | slot index`. There are `min(SQ, CQ) - 1`
+//! slots, so the rings can never overflow and the device never has to post into
+//! an entry the host has not released.
+//!
+//! Waiting: a submitter reaps the completion ring itself (any thread may reap;
+//! completions are routed to their slots), spins for a short while, then sleeps
+//! on the queue's interrupt vector. No lock is held while waiting.
+//!
+//! Timeouts: a command not completed by its deadline is *abandoned*: its slot
+//! (and bounce buffer, which the device may still write) stays reserved until
+//! the late completion arrives, which is then discarded and counted. The
+//! device executes each queue's commands in order, so a command submitted on
+//! the same queue after an abandoned one runs after it: [`super::DeviceClient`]
+//! relies on that to clean up after a timed-out STORE.
+
+use super::backend::DeviceBackend;
+use super::client::{HostCounter, HostCounters};
+use super::dma::DmaRegion;
+use super::ring::{CompletionRing, SubmissionRing};
+use crate::pool::PoolError;
+use pagepress_abi::regs::queues;
+use pagepress_abi::{Command, Completion, Opcode};
+use std::sync::atomic::{Ordering, fence};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Initial bounce buffer: a page, or a raw frame (which is a little larger).
+const MIN_BOUNCE_BYTES: usize = pagepress_abi::format::MAX_FRAME_SIZE.next_multiple_of(64);
+
+/// The state of one command slot.
+#[derive(Debug)]
+enum SlotState {
+    Free,
+    /// Submitted; the submitter is waiting.
+    InFlight,
+    /// Completed; the submitter has not picked it up yet.
+    Done(Completion),
+    /// Timed out; the submitter is gone and the late completion is discarded.
+    Abandoned,
+}
+
+#[derive(Debug)]
+struct CommandSlot {
+    /// Distinguishes this use of the slot from earlier ones in the `cid`.
+    generation: u16,
+    state: SlotState,
+    bounce: Option<DmaRegion>,
+}
+
+/// Everything a queue's lock protects.
+#[derive(Debug)]
+struct QueueState {
+    sq: SubmissionRing,
+    cq: CompletionRing,
+    slots: Vec<CommandSlot>,
+    /// Indices of `Free` slots.
+    free: Vec<u16>,
+}
+
+/// What one command asks for, apart from its opcode.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Request<'a> {
+    pub flags: u8,
+    pub slot: u32,
+    pub nr_pages: u16,
+    /// The command's `len` field.
+    pub len: u32,
+    /// Copied into the bounce buffer before submission (STORE pages).
+    pub input: Option<&'a [u8]>,
+    /// Bytes of bounce buffer the device writes (LOAD pages, a raw frame,
+    /// a STATS snapshot); 0 and no input means the command carries no address.
+    pub output_len: usize,
+}
+
+/// One queue pair of a [`super::DeviceClient`].
+///
+/// Lock order: a queue's `state` lock is taken alone (never two queues at
+/// once) and is held across register writes to the queue's doorbells.
+pub struct QueuePair {
+    qid: u32,
+    /// BAR0 offset of this queue's register window.
+    window: u32,
+    vector: u32,
+    slot_bits: u32,
+    backend: Arc<dyn DeviceBackend>,
+    counters: Arc<HostCounters>,
+    spin_polls: u32,
+    state: Mutex<QueueState>,
+}
+
+impl std::fmt::Debug for QueuePair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueuePair").field("qid", &self.qid).finish()
+    }
+}
+
+impl QueuePair {
+    /// A queue pair over rings already programmed into window `qid` and
+    /// enabled (see `DeviceClient::open`). `spin_polls` is how many times a
+    /// waiter polls before it sleeps on the interrupt.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        qid: u32,
+        window: u32,
+        vector: u32,
+        backend: Arc<dyn DeviceBackend>,
+        counters: Arc<HostCounters>,
+        sq: SubmissionRing,
+        cq: CompletionRing,
+        spin_polls: u32,
+    ) -> Self {
+        let nslots = sq.entries().min(cq.entries()) - 1;
+        debug_assert!(nslots >= 1);
+        let slot_bits = u32::BITS - (nslots - 1).max(1).leading_zeros();
+        let slots = (0..nslots)
+            .map(|_| CommandSlot {
+                generation: 0,
+                state: SlotState::Free,
+                bounce: None,
+            })
+            .collect();
+        QueuePair {
+            qid,
+            window,
+            vector,
+            slot_bits,
+            backend,
+            counters,
+            spin_polls,
+            state: Mutex::new(QueueState {
+                sq,
+                cq,
+                slots,
+                free: (0..nslots as u16).rev().collect(),
+            }),
+        }
+    }
+
+    pub fn qid(&self) -> u32 {
+        self.qid
+    }
+
+    /// BAR0 offset of the queue's register window.
+    pub fn window(&self) -> u32 {
+        self.window
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes every posted completion off the ring, routes it to its slot, and
+    /// releases the entries to the device. Caller holds the state lock.
+    fn reap(&self, st: &mut QueueState) {
+        let mut reaped = false;
+        while let Some(c) = st.cq.pop() {
+            reaped = true;
+            let idx = (c.cid as u32 & ((1 << self.slot_bits) - 1)) as usize;
+            let generation = c.cid >> self.slot_bits;
+            let Some(slot) = st.slots.get_mut(idx) else {
+                self.counters.add(HostCounter::StrayCompletions, 1);
+                continue;
+            };
+            if slot.generation != generation {
+                self.counters.add(HostCounter::StrayCompletions, 1);
+                continue;
+            }
+            match slot.state {
+                SlotState::InFlight => slot.state = SlotState::Done(c),
+                SlotState::Abandoned => {
+                    slot.state = SlotState::Free;
+                    st.free.push(idx as u16);
+                    self.counters.add(HostCounter::LateCompletionsDiscarded, 1);
+                }
+                SlotState::Free | SlotState::Done(_) => {
+                    self.counters.add(HostCounter::StrayCompletions, 1)
+                }
+            }
+        }
+        if reaped {
+            self.backend
+                .bar0_write(self.window_reg(queues::CQ_HEAD_DB), st.cq.head());
+        }
+    }
+
+    fn window_reg(&self, reg: u32) -> u32 {
+        self.window + reg
+    }
+
+    /// Submits one command and waits for its completion (or `timeout`).
+    /// On a successful completion, `output` (if any) receives the first
+    /// `output.len()` bytes of the bounce buffer. A non-OK completion is
+    /// returned as is; the caller interprets the status.
+    pub fn execute(
+        &self,
+        opcode: Opcode,
+        req: Request<'_>,
+        output: Option<&mut [u8]>,
+        timeout: Duration,
+    ) -> Result<Completion, PoolError> {
+        debug_assert!(output.as_ref().is_none_or(|o| o.len() <= req.output_len));
+        let deadline = Instant::now() + timeout;
+        let idx = self.submit(opcode, &req, deadline)?;
+        self.wait(idx, output, deadline)
+    }
+
+    /// Takes a free slot (waiting for one if all are in flight), fills its
+    /// bounce buffer, writes the command and rings the doorbell.
+    fn submit(
+        &self,
+        opcode: Opcode,
+        req: &Request<'_>,
+        deadline: Instant,
+    ) -> Result<usize, PoolError> {
+        let need = req.output_len.max(req.input.map_or(0, |i| i.len()));
+        loop {
+            let seen = self.backend.interrupt_count(self.vector);
+            {
+                let mut st = self.lock();
+                self.reap(&mut st);
+                if let Some(idx) = st.free.pop() {
+                    let idx = idx as usize;
+                    let slot = &mut st.slots[idx];
+                    let addr = if need > 0 {
+                        if slot.bounce.as_ref().is_none_or(|b| b.len() < need) {
+                            let len = need.max(MIN_BOUNCE_BYTES);
+                            match self.backend.dma_alloc(len) {
+                                Ok(r) => slot.bounce = Some(r),
+                                Err(_) => {
+                                    st.free.push(idx as u16);
+                                    return Err(PoolError::DeviceGone);
+                                }
+                            }
+                        }
+                        let bounce = slot.bounce.as_ref().expect("bounce allocated above");
+                        if let Some(input) = req.input {
+                            bounce.write_bytes(0, input);
+                        }
+                        bounce.iova()
+                    } else {
+                        0
+                    };
+                    slot.generation =
+                        slot.generation.wrapping_add(1) & ((1 << (16 - self.slot_bits)) - 1);
+                    slot.state = SlotState::InFlight;
+                    let cid = (slot.generation << self.slot_bits) | idx as u16;
+                    let mut cmd = Command::new(opcode, cid, req.slot, req.nr_pages, addr);
+                    cmd.flags = req.flags;
+                    cmd.len = req.len;
+                    let tail = st.sq.push(&cmd);
+                    // The command's words must be visible before the doorbell.
+                    fence(Ordering::Release);
+                    self.backend
+                        .bar0_write(self.window_reg(queues::SQ_TAIL_DB), tail);
+                    return Ok(idx);
+                }
+            }
+            // Every slot is in flight: wait for a completion to free one.
+            let now = Instant::now();
+            if now >= deadline {
+                self.counters.add(HostCounter::Timeouts, 1);
+                return Err(PoolError::Timeout);
+            }
+            self.backend
+                .wait_interrupt(self.vector, seen, deadline - now);
+        }
+    }
+
+    /// Picks up slot `idx`'s completion if it has arrived. Caller holds the lock.
+    fn try_finish(
+        &self,
+        st: &mut QueueState,
+        idx: usize,
+        output: &mut Option<&mut [u8]>,
+    ) -> Option<Completion> {
+        self.reap(st);
+        let slot = &mut st.slots[idx];
+        let SlotState::Done(c) = slot.state else {
+            return None;
+        };
+        if c.status == pagepress_abi::Status::Ok as u8
+            && let Some(out) = output.as_deref_mut()
+            && let Some(bounce) = slot.bounce.as_ref()
+        {
+            // Under the lock: once the slot is free another thread may reuse
+            // the bounce buffer.
+            bounce.read_bytes(0, out);
+        }
+        slot.state = SlotState::Free;
+        st.free.push(idx as u16);
+        Some(c)
+    }
+
+    fn wait(
+        &self,
+        idx: usize,
+        mut output: Option<&mut [u8]>,
+        deadline: Instant,
+    ) -> Result<Completion, PoolError> {
+        let mut polls = 0u32;
+        loop {
+            let seen = self.backend.interrupt_count(self.vector);
+            if polls < self.spin_polls {
+                // While spinning, let a thread that is already reaping do it.
+                if let Ok(mut st) = self.state.try_lock()
+                    && let Some(c) = self.try_finish(&mut st, idx, &mut output)
+                {
+                    return Ok(c);
+                }
+                polls += 1;
+                std::hint::spin_loop();
+                if polls % 64 == 0 && Instant::now() >= deadline {
+                    polls = self.spin_polls;
+                }
+                continue;
+            }
+            {
+                let mut st = self.lock();
+                if let Some(c) = self.try_finish(&mut st, idx, &mut output) {
+                    return Ok(c);
+                }
+                if Instant::now() >= deadline {
+                    st.slots[idx].state = SlotState::Abandoned;
+                    self.counters.add(HostCounter::Timeouts, 1);
+                    return Err(PoolError::Timeout);
+                }
+            }
+            let now = Instant::now();
+            self.backend
+                .wait_interrupt(self.vector, seen, deadline.saturating_duration_since(now));
+        }
+    }
+
+    /// Number of slots currently abandoned (for tests).
+    pub fn abandoned_slots(&self) -> usize {
+        let mut st = self.lock();
+        self.reap(&mut st);
+        st.slots
+            .iter()
+            .filter(|s| matches!(s.state, SlotState::Abandoned))
+            .count()
+    }
+}
