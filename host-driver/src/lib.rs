@@ -9,4 +9,5 @@ pub mod backend;
 pub mod cli;
 pub mod device;
 pub mod pool;
+pub mod swap;
 pub mod soft;
