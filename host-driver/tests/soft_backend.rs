@@ -392,7 +392,7 @@ fn incompatible_devices_are_refused() {
     };
     let major = pagepress_abi::ABI_VERSION_MAJOR;
     let e = open_with(SoftConfig {
-        abi_version: ((major as u32 + 1) << 16) | 0,
+        abi_version: (major as u32 + 1) << 16,
         ..small_soft()
     });
     assert_eq!(

@@ -111,6 +111,9 @@ pub struct ClientConfig {
     pub queue_log2: u32,
     /// How long one command may take before it is abandoned.
     pub command_timeout: Duration,
+    /// How long the INVALIDATE that follows a timed-out STORE may take. It
+    /// queues behind the STORE, so it may wait for that one to finish first.
+    pub cleanup_timeout: Duration,
     /// Completion polls before a waiter sleeps on the interrupt.
     pub spin_polls: u32,
 }
@@ -121,6 +124,7 @@ impl Default for ClientConfig {
             queues: 4,
             queue_log2: 6,
             command_timeout: Duration::from_secs(5),
+            cleanup_timeout: Duration::from_secs(10),
             spin_polls: 2000,
         }
     }
@@ -155,7 +159,7 @@ pub fn walk_chain(backend: &dyn DeviceBackend) -> Result<Vec<BlockInfo>, DeviceE
     let mut blocks = Vec::new();
     let mut base = 0u32;
     loop {
-        if base % 4 != 0 || base + header::NEXT + 4 > regs::BAR0_SIZE {
+        if !base.is_multiple_of(4) || base + header::NEXT + 4 > regs::BAR0_SIZE {
             return Err(DeviceError::BadChain(format!(
                 "block offset {base:#x} outside BAR0"
             )));
@@ -201,6 +205,7 @@ pub struct DeviceClient {
     queues: Vec<QueuePair>,
     counters: Arc<HostCounters>,
     command_timeout: Duration,
+    cleanup_timeout: Duration,
 }
 
 impl std::fmt::Debug for DeviceClient {
@@ -325,6 +330,7 @@ impl DeviceClient {
             queues: qps,
             counters,
             command_timeout: cfg.command_timeout,
+            cleanup_timeout: cfg.cleanup_timeout,
         })
     }
 
@@ -427,7 +433,13 @@ impl DeviceClient {
                 // The STORE may still run; an INVALIDATE behind it on the same
                 // queue removes whatever it stores.
                 self.counters.add(HostCounter::StoreTimeoutInvalidates, 1);
-                if self.invalidate_part(q, slot, nr as u32).is_err() {
+                let req = Request {
+                    slot,
+                    nr_pages: nr,
+                    ..Default::default()
+                };
+                let c = q.execute(Opcode::Invalidate, req, None, self.cleanup_timeout);
+                if c.is_err() {
                     self.counters
                         .add(HostCounter::StoreTimeoutInvalidateFailed, 1);
                 }
@@ -522,7 +534,7 @@ impl DeviceClient {
         out: &mut [u8],
         exclusive: bool,
     ) -> Result<(), PoolError> {
-        if out.is_empty() || out.len() % PAGE_SIZE != 0 {
+        if out.is_empty() || !out.len().is_multiple_of(PAGE_SIZE) {
             return Err(PoolError::BadCommand);
         }
         let q = self.queue();
@@ -556,7 +568,7 @@ fn with_page_offset(e: PoolError, off: u32) -> PoolError {
 
 impl CompressedPool for DeviceClient {
     fn store(&self, slot: u32, pages: &[u8]) -> Result<StoreInfo, PoolError> {
-        if pages.is_empty() || pages.len() % PAGE_SIZE != 0 {
+        if pages.is_empty() || !pages.len().is_multiple_of(PAGE_SIZE) {
             return Err(PoolError::BadCommand);
         }
         let q = self.queue();

@@ -136,7 +136,7 @@ impl DmaSpace {
 
     /// Device-side aligned 64-bit load (`iova` 8-aligned).
     pub fn load_u64(&self, iova: u64, order: Ordering) -> Result<u64, DmaFault> {
-        if iova % 8 != 0 {
+        if !iova.is_multiple_of(8) {
             return Err(DmaFault { iova, len: 8 });
         }
         let (region, offset) = self.resolve(iova, 8)?;
@@ -145,7 +145,7 @@ impl DmaSpace {
 
     /// Device-side aligned 64-bit store (`iova` 8-aligned).
     pub fn store_u64(&self, iova: u64, value: u64, order: Ordering) -> Result<(), DmaFault> {
-        if iova % 8 != 0 {
+        if !iova.is_multiple_of(8) {
             return Err(DmaFault { iova, len: 8 });
         }
         let (region, offset) = self.resolve(iova, 8)?;
@@ -208,13 +208,13 @@ impl DmaRegion {
 
     /// Host-side aligned 64-bit load; `offset` is 8-aligned and in bounds.
     pub fn load_u64(&self, offset: usize, order: Ordering) -> u64 {
-        debug_assert!(offset % 8 == 0 && offset + 8 <= self.region.len);
+        debug_assert!(offset.is_multiple_of(8) && offset + 8 <= self.region.len);
         self.region.words[offset / 8].load(order)
     }
 
     /// Host-side aligned 64-bit store; `offset` is 8-aligned and in bounds.
     pub fn store_u64(&self, offset: usize, value: u64, order: Ordering) {
-        debug_assert!(offset % 8 == 0 && offset + 8 <= self.region.len);
+        debug_assert!(offset.is_multiple_of(8) && offset + 8 <= self.region.len);
         self.region.words[offset / 8].store(value, order);
     }
 }
@@ -224,7 +224,7 @@ fn read_bytes(words: &[AtomicU64], offset: usize, out: &mut [u8]) {
     let mut pos = offset;
     let mut done = 0;
     // Leading partial word.
-    if pos % 8 != 0 && done < out.len() {
+    if !pos.is_multiple_of(8) && done < out.len() {
         let w = words[pos / 8].load(Ordering::Relaxed).to_le_bytes();
         let start = pos % 8;
         let n = (8 - start).min(out.len());
@@ -268,7 +268,7 @@ fn write_bytes(words: &[AtomicU64], offset: usize, data: &[u8]) {
             Some((old & !mask) | value)
         });
     };
-    if pos % 8 != 0 && done < data.len() {
+    if !pos.is_multiple_of(8) && done < data.len() {
         let start = pos % 8;
         let n = (8 - start).min(data.len());
         merge(&words[pos / 8], start, &data[..n]);

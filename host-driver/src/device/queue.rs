@@ -314,7 +314,7 @@ impl QueuePair {
                 }
                 polls += 1;
                 std::hint::spin_loop();
-                if polls % 64 == 0 && Instant::now() >= deadline {
+                if polls.is_multiple_of(64) && Instant::now() >= deadline {
                     polls = self.spin_polls;
                 }
                 continue;

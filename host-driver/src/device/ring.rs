@@ -16,7 +16,7 @@ use pagepress_abi::{Command, Completion};
 use std::sync::atomic::Ordering;
 
 const COMMAND_WORDS: usize = COMMAND_SIZE / 8;
-const _: () = assert!(COMMAND_SIZE % 8 == 0 && COMPLETION_SIZE == 16);
+const _: () = assert!(COMMAND_SIZE.is_multiple_of(8) && COMPLETION_SIZE == 16);
 
 fn command_words(cmd: &Command) -> [u64; COMMAND_WORDS] {
     let b = cmd.to_bytes();

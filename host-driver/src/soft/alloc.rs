@@ -61,7 +61,7 @@ impl UnitAllocator {
             let mut run = 0u32;
             let mut u = from;
             while u < to {
-                if u % 64 == 0
+                if u.is_multiple_of(64)
                     && run == 0
                     && u + 64 <= to
                     && self.bitmap[(u / 64) as usize] == u64::MAX

@@ -31,11 +31,11 @@ pub enum Entry {
 #[derive(Clone, Debug)]
 enum Node {
     Interior {
-        children: [u32; FANOUT],
+        children: Box<[u32; FANOUT]>,
         used: u32,
     },
     Leaf {
-        entries: [Option<Entry>; FANOUT],
+        entries: Box<[Option<Entry>; FANOUT]>,
         used: u32,
     },
     Free,
@@ -125,12 +125,12 @@ impl RadixIndex {
     fn alloc_node(&mut self, leaf: bool) -> Result<u32, IndexFull> {
         let node = if leaf {
             Node::Leaf {
-                entries: [None; FANOUT],
+                entries: Box::new([None; FANOUT]),
                 used: 0,
             }
         } else {
             Node::Interior {
-                children: [NO_NODE; FANOUT],
+                children: Box::new([NO_NODE; FANOUT]),
                 used: 0,
             }
         };

@@ -159,13 +159,8 @@ impl Shared {
                 _ => 0,
             },
             regs::BLOCK_TYPE_CONTROL => match r {
-                control::CTRL => {
-                    if self.enabled.load(Ordering::SeqCst) {
-                        control::CTRL_ENABLE
-                    } else {
-                        0
-                    }
-                }
+                control::CTRL if self.enabled.load(Ordering::SeqCst) => control::CTRL_ENABLE,
+                control::CTRL => 0,
                 control::STATUS => control::STATUS_READY,
                 control::IRQ_MASK => self.irq_mask.load(Ordering::SeqCst),
                 control::FATAL_CODE => 0,
@@ -176,7 +171,7 @@ impl Shared {
                 r if r >= stats::COUNTERS && r < stats::COUNTERS + 8 * STAT_COUNT as u32 => {
                     let i = ((r - stats::COUNTERS) / 8) as usize;
                     let latch = &self.stat_hi_latch[i];
-                    if (r - stats::COUNTERS) % 8 == 0 {
+                    if (r - stats::COUNTERS).is_multiple_of(8) {
                         let v = self.engine.stat(pagepress_abi::stats::StatCounter::ALL[i]);
                         latch.store((v >> 32) as u32, Ordering::SeqCst);
                         v as u32
@@ -287,8 +282,8 @@ impl Shared {
             && valid_log2(qh.cq_log2.load(Ordering::SeqCst))
             && sq_base != 0
             && cq_base != 0
-            && sq_base % 16 == 0
-            && cq_base % 16 == 0;
+            && sq_base.is_multiple_of(16)
+            && cq_base.is_multiple_of(16);
         *eng = QueueEngine {
             sq_head: 0,
             cq_tail: 0,

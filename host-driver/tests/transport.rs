@@ -1,0 +1,310 @@
+//! The transport under stress and under injected faults: small rings that wrap
+//! many times, several threads on several queues, and every fallback path.
+//! Assertions are about behaviour (content, entries, counters), never timing.
+
+use pagepress::backend::open_soft;
+use pagepress::device::{ClientConfig, DeviceBackend, DeviceClient, HostCounter};
+use pagepress::pool::{CompressedPool, PoolError};
+use pagepress::soft::{Execution, FaultRule, SoftConfig, SoftDevice};
+use pagepress_abi::Opcode;
+use pagepress_abi::format::PAGE_SIZE;
+use pagepress_abi::regs::queues;
+use pagepress_abi::stats::StatCounter;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn text_page(seed: u64) -> Vec<u8> {
+    let words = [
+        "alpha ", "beta ", "gamma ", "delta ", "swap ", "slot ", "page ",
+    ];
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut p = Vec::with_capacity(PAGE_SIZE + 8);
+    p.extend_from_slice(&seed.to_le_bytes());
+    while p.len() < PAGE_SIZE {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        p.extend_from_slice(words[(s % words.len() as u64) as usize].as_bytes());
+    }
+    p.truncate(PAGE_SIZE);
+    p
+}
+
+fn soft(num_queues: u32) -> SoftConfig {
+    SoftConfig {
+        devmem_bytes: 16 << 20,
+        max_slots: 1 << 16,
+        num_queues,
+        ..SoftConfig::default()
+    }
+}
+
+fn client(queues: u32, queue_log2: u32) -> ClientConfig {
+    ClientConfig {
+        queues,
+        queue_log2,
+        ..ClientConfig::default()
+    }
+}
+
+fn counter(c: &DeviceClient, which: HostCounter) -> u64 {
+    c.counters().get(which)
+}
+
+#[test]
+fn rings_of_two_entries_wrap_many_times() {
+    // log2 = 1: two entries, one command in flight, the phase flips every
+    // other completion.
+    let (c, _d) = open_soft(soft(1), &client(1, 1)).unwrap();
+    for s in 0..150u32 {
+        c.store(s, &text_page(s as u64)).unwrap();
+    }
+    let mut out = vec![0u8; PAGE_SIZE];
+    for s in 0..150u32 {
+        c.load(s, &mut out, s % 2 == 0).unwrap();
+        assert_eq!(out, text_page(s as u64), "slot {s}");
+    }
+    let st = c.stats().unwrap();
+    assert_eq!(st.get(StatCounter::StoreCmds), 150);
+    assert_eq!(st.get(StatCounter::LoadCmds), 150);
+    assert_eq!(st.get(StatCounter::Entries), 75);
+    assert_eq!(counter(&c, HostCounter::StrayCompletions), 0);
+}
+
+#[test]
+fn inline_execution_gives_the_same_results() {
+    let cfg = SoftConfig {
+        execution: Execution::Inline,
+        ..soft(2)
+    };
+    let (c, _d) = open_soft(cfg, &client(2, 2)).unwrap();
+    for s in 0..40u32 {
+        c.store(s, &text_page(s as u64 + 7)).unwrap();
+    }
+    let mut out = vec![0u8; PAGE_SIZE];
+    for s in 0..40u32 {
+        c.load(s, &mut out, true).unwrap();
+        assert_eq!(out, text_page(s as u64 + 7));
+    }
+    assert_eq!(c.stats().unwrap().get(StatCounter::Entries), 0);
+}
+
+/// Each thread owns a slot range, stores, overwrites, loads and checks.
+fn hammer(c: Arc<DeviceClient>, threads: u32, per_thread: u32) {
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let c = Arc::clone(&c);
+            std::thread::spawn(move || {
+                let base = t * per_thread;
+                let mut out = vec![0u8; 2 * PAGE_SIZE];
+                for round in 0..3u64 {
+                    for i in 0..per_thread {
+                        let seed = ((base + i) as u64) << 8 | round;
+                        c.store(base + i, &text_page(seed)).unwrap();
+                    }
+                    for i in (0..per_thread).step_by(2) {
+                        c.load(base + i, &mut out, false).unwrap();
+                        for k in 0..2 {
+                            let seed = ((base + i + k) as u64) << 8 | round;
+                            assert_eq!(
+                                &out[k as usize * PAGE_SIZE..][..PAGE_SIZE],
+                                &text_page(seed)[..],
+                                "thread {t} slot {}",
+                                base + i + k
+                            );
+                        }
+                    }
+                }
+                assert_eq!(c.invalidate(base, per_thread).unwrap(), per_thread);
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("worker thread");
+    }
+}
+
+#[test]
+fn threads_on_their_own_queues_keep_every_page() {
+    let cfg = SoftConfig {
+        workers: 2,
+        ..soft(4)
+    };
+    let (c, _d) = open_soft(cfg, &client(4, 3)).unwrap();
+    hammer(Arc::clone(&c), 4, 40);
+    let st = c.stats().unwrap();
+    assert_eq!(st.get(StatCounter::Entries), 0);
+    assert_eq!(st.get(StatCounter::DevmemUsed), 0);
+    assert_eq!(st.get(StatCounter::StoredPages), 4 * 40 * 3);
+}
+
+#[test]
+fn more_threads_than_queues_share_small_rings() {
+    // 6 threads on 2 queues of 4 entries (3 command slots each): submitters
+    // wait for slots and reap each other's completions.
+    let (c, _d) = open_soft(soft(2), &client(2, 2)).unwrap();
+    hammer(Arc::clone(&c), 6, 24);
+    assert_eq!(c.stats().unwrap().get(StatCounter::Entries), 0);
+    assert_eq!(counter(&c, HostCounter::StrayCompletions), 0);
+}
+
+#[test]
+fn corrupt_load_is_decoded_on_the_cpu() {
+    let (c, d) = open_soft(soft(1), &client(1, 3)).unwrap();
+    let pages: Vec<u8> = (0..4).flat_map(|i| text_page(900 + i)).collect();
+    c.store(20, &pages).unwrap();
+    d.inject(FaultRule::corrupt_on_load_of_slot(22));
+    let mut out = vec![0u8; pages.len()];
+    c.load(20, &mut out, false).unwrap();
+    assert_eq!(out, pages);
+    assert_eq!(counter(&c, HostCounter::CorruptCpuDecoded), 4);
+    assert_eq!(d.stat(StatCounter::ErrCorrupt), 1);
+    // Writeback reads take the same fallback.
+    let mut one = vec![0u8; PAGE_SIZE];
+    c.read_for_writeback(22, &mut one).unwrap();
+    assert_eq!(one, text_page(902));
+    // Exclusive: the fallback removes the entries once the data is out.
+    c.load(20, &mut out, true).unwrap();
+    assert_eq!(out, pages);
+    assert_eq!(c.stats().unwrap().get(StatCounter::Entries), 0);
+    assert_eq!(counter(&c, HostCounter::CorruptLost), 0);
+}
+
+#[test]
+fn corrupt_same_filled_neighbour_uses_a_synthesized_frame() {
+    // The CPU fallback fetches every page of the range as a frame, including
+    // same-filled ones, for which the device synthesizes a frame.
+    let (c, d) = open_soft(soft(1), &client(1, 3)).unwrap();
+    let mut pages = text_page(5);
+    pages.extend(
+        0x0102_0304_0506_0708u64
+            .to_le_bytes()
+            .iter()
+            .cycle()
+            .take(PAGE_SIZE),
+    );
+    pages.extend(std::iter::repeat_n(0xabu8, PAGE_SIZE));
+    c.store(0, &pages).unwrap();
+    d.inject(FaultRule::corrupt_on_load_of_slot(0));
+    let mut out = vec![0u8; pages.len()];
+    c.load(0, &mut out, false).unwrap();
+    assert_eq!(out, pages);
+}
+
+fn short_timeouts() -> ClientConfig {
+    ClientConfig {
+        command_timeout: Duration::from_millis(200),
+        cleanup_timeout: Duration::from_secs(20),
+        ..client(1, 3)
+    }
+}
+
+#[test]
+fn store_whose_completion_is_lost_leaves_no_entry() {
+    let (c, d) = open_soft(soft(1), &short_timeouts()).unwrap();
+    let old = text_page(1);
+    c.store(7, &old).unwrap();
+    d.inject(FaultRule::drop_completion(Opcode::Store, 1));
+    assert_eq!(c.store(7, &text_page(2)), Err(PoolError::Timeout));
+    // The device did store the page, but the INVALIDATE behind it removed it:
+    // neither the new nor the old data can be read back.
+    let mut out = vec![0u8; PAGE_SIZE];
+    assert_eq!(
+        c.load(7, &mut out, false),
+        Err(PoolError::NotFound { page: 0 })
+    );
+    assert_eq!(counter(&c, HostCounter::Timeouts), 1);
+    assert_eq!(counter(&c, HostCounter::StoreTimeoutInvalidates), 1);
+    assert_eq!(counter(&c, HostCounter::StoreTimeoutInvalidateFailed), 0);
+    assert_eq!(d.stat(StatCounter::Entries), 0);
+    // The queue keeps working.
+    c.store(7, &old).unwrap();
+    c.load(7, &mut out, false).unwrap();
+    assert_eq!(out, old);
+}
+
+#[test]
+fn late_store_completion_is_discarded_and_its_entry_removed() {
+    let (c, d) = open_soft(soft(1), &short_timeouts()).unwrap();
+    d.inject(FaultRule::delay_completion(
+        Opcode::Store,
+        1,
+        Duration::from_secs(2),
+    ));
+    assert_eq!(c.store(9, &text_page(9)), Err(PoolError::Timeout));
+    // The cleanup INVALIDATE ran after the late STORE.
+    let mut out = vec![0u8; PAGE_SIZE];
+    assert_eq!(
+        c.load(9, &mut out, false),
+        Err(PoolError::NotFound { page: 0 })
+    );
+    assert_eq!(counter(&c, HostCounter::LateCompletionsDiscarded), 1);
+    assert_eq!(c.queue_pair(0).abandoned_slots(), 0);
+    assert_eq!(d.stat(StatCounter::Entries), 0);
+}
+
+#[test]
+fn lost_load_completion_times_out_and_keeps_the_entry() {
+    let (c, d) = open_soft(soft(1), &short_timeouts()).unwrap();
+    let p = text_page(77);
+    c.store(3, &p).unwrap();
+    d.inject(FaultRule::drop_completion(Opcode::Load, 1));
+    let mut out = vec![0u8; PAGE_SIZE];
+    assert_eq!(c.load(3, &mut out, false), Err(PoolError::Timeout));
+    c.load(3, &mut out, false).unwrap();
+    assert_eq!(out, p);
+    assert_eq!(c.queue_pair(0).abandoned_slots(), 1);
+}
+
+#[test]
+fn dma_fault_fails_the_command_and_the_caller_keeps_the_page() {
+    let (c, d) = open_soft(soft(1), &client(1, 3)).unwrap();
+    let p = text_page(5);
+    c.store(1, &text_page(4)).unwrap();
+    d.inject(FaultRule::dma_fault_on_command(1));
+    // A failed STORE removes the older entry: the caller must keep the page.
+    assert_eq!(c.store(1, &p), Err(PoolError::DmaFault));
+    let mut out = vec![0u8; PAGE_SIZE];
+    assert_eq!(
+        c.load(1, &mut out, false),
+        Err(PoolError::NotFound { page: 0 })
+    );
+    c.store(1, &p).unwrap();
+    d.inject(FaultRule::dma_fault_on_command(1));
+    // A failed exclusive LOAD removes nothing.
+    assert_eq!(c.load(1, &mut out, true), Err(PoolError::DmaFault));
+    c.load(1, &mut out, true).unwrap();
+    assert_eq!(out, p);
+    assert_eq!(d.stat(StatCounter::ErrDmaFault), 2);
+}
+
+#[test]
+fn nth_store_fails_with_no_space() {
+    let (c, d) = open_soft(soft(1), &client(1, 3)).unwrap();
+    d.inject(FaultRule::nth_store_no_space(3));
+    assert!(c.store(0, &text_page(0)).is_ok());
+    assert!(c.store(1, &text_page(1)).is_ok());
+    assert_eq!(
+        c.store(2, &text_page(2)),
+        Err(PoolError::NoSpace { page: 0 })
+    );
+    assert!(c.store(3, &text_page(3)).is_ok());
+    assert_eq!(d.stat(StatCounter::RejectNoSpace), 1);
+    assert_eq!(d.stat(StatCounter::Entries), 3);
+}
+
+#[test]
+fn queue_with_a_bad_ring_is_refused_by_the_device() {
+    let dev = SoftDevice::new(soft(2));
+    let w = |reg| queues::reg(1, reg);
+    dev.bar0_write(w(queues::SQ_BASE_LO), 0);
+    dev.bar0_write(w(queues::SQ_SIZE_LOG2), 3);
+    dev.bar0_write(w(queues::CQ_SIZE_LOG2), 3);
+    dev.bar0_write(w(queues::ENABLE), 1);
+    let qs = dev.bar0_read(w(queues::QSTATUS));
+    assert_eq!(qs & queues::QSTATUS_ENABLED, 0);
+    assert_ne!(qs & queues::QSTATUS_ERROR, 0);
+    // The driver asks for more queues than exist and gets what the device has.
+    let c = DeviceClient::open(dev, &client(8, 3)).unwrap();
+    assert_eq!(c.queue_count(), 2);
+}
