@@ -276,3 +276,25 @@ impl System {
         }
     }
 }
+
+impl System {
+    /// Reclaims the folio mapping page `va` of `mm` (splitting it first if it
+    /// must be split). Returns whether the page went out. For tests and tools
+    /// that need a particular page on the device.
+    pub fn reclaim_va(&self, mm: &Arc<super::page_table::Mm>, va: u64) -> bool {
+        for _ in 0..2 {
+            let Pte::Present { folio, .. } = mm.pte(va) else {
+                return false;
+            };
+            match self.shrink_folio(&folio) {
+                Shrink::Freed(n) => {
+                    self.stats.reclaimed_pages.fetch_add(n, Ordering::Relaxed);
+                    return true;
+                }
+                Shrink::Split => continue,
+                Shrink::Keep | Shrink::Gone => return false,
+            }
+        }
+        false
+    }
+}
