@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod cli;
 pub mod device;
+pub mod corpus;
 pub mod pool;
 pub mod swap;
 pub mod soft;
