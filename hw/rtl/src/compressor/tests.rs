@@ -1,0 +1,209 @@
+//! Whole-core tests: `Compressor` against `pagepress_codec::compress_page`.
+
+use super::*;
+use crate::compressor::testutil::tick;
+use pagepress_codec::{FrameKind, compress_page};
+
+/// Drives pages through one core instance; returns each frame and its cycle count
+/// (first input beat offered to last output beat taken).
+pub(crate) struct Bench {
+    uut: Box<Compressor>,
+    pub clear_cycles: u64,
+}
+
+impl Bench {
+    pub fn new() -> Bench {
+        let mut uut = Box::new(Compressor::default());
+        uut.connect_all();
+        let mut cycles = 0;
+        uut.out_ready.next = true;
+        assert!(simulate(&mut *uut, 1000));
+        while !uut.in_ready.val() {
+            tick(&mut *uut, |u| &mut u.clock);
+            cycles += 1;
+            assert!(cycles < 10_000, "hash-table clear does not finish");
+        }
+        Bench {
+            uut,
+            clear_cycles: cycles,
+        }
+    }
+
+    /// Compresses `page`; `stall` makes the producer and consumer pause now and then.
+    pub fn run(&mut self, page: &[u8; 4096], stall: bool) -> (Vec<u8>, u64, u64) {
+        let uut = &mut self.uut;
+        let mut beat = 0usize;
+        let mut out = Vec::new();
+        let mut cycles = 0u64;
+        let mut rng = 0x2545_f491u32;
+        let (mut len, mut kind) = (0, 0);
+        loop {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            let pause = stall && rng % 5 == 0;
+            if beat < PAGE_BEATS {
+                let w = u64::from_le_bytes(page[beat * 8..beat * 8 + 8].try_into().unwrap());
+                uut.in_data.next = w.to_bits();
+                uut.in_valid.next = !pause;
+            } else {
+                uut.in_valid.next = false;
+            }
+            uut.out_ready.next = !(stall && rng % 7 == 1);
+            assert!(simulate(&mut **uut, 1000));
+            let took = uut.in_valid.val() && uut.in_ready.val();
+            if std::env::var("CDEBUG").is_ok() && uut.state.q.val().index() as u64 == S_RECORD {
+                eprintln!(
+                    "REC p {} c {} len {} lit_start {} sum_ml {} nseq {}",
+                    uut.mpos.q.val().index(),
+                    uut.mcand.q.val().index(),
+                    uut.mlen.q.val().index(),
+                    uut.lit_start.q.val().index(),
+                    uut.sum_ml.q.val().index(),
+                    uut.nseq.q.val().index()
+                );
+            }
+            let mut last = false;
+            if uut.out_valid.val() && uut.out_ready.val() {
+                let nb = uut.out_bytes.val().index();
+                out.extend_from_slice(&uut.out_data.val().to_u64().to_le_bytes()[..nb]);
+                len = uut.frame_len.val().index();
+                kind = uut.frame_kind.val().index() as u64;
+                if uut.out_last.val() {
+                    last = true;
+                } else {
+                    assert_eq!(nb, 8, "short beat before the last");
+                }
+            }
+            tick(&mut **uut, |u| &mut u.clock);
+            cycles += 1;
+            if took {
+                beat += 1;
+            }
+            if last {
+                break;
+            }
+            assert!(cycles < 100_000, "no frame after {cycles} cycles");
+        }
+        assert_eq!(len, out.len(), "frame_len");
+        (out, cycles, kind)
+    }
+}
+
+/// Compresses `page` and checks the frame against the reference; returns the cycles.
+pub(crate) fn check(bench: &mut Bench, name: &str, page: &[u8; 4096], stall: bool) -> u64 {
+    let mut want = Vec::new();
+    let kind = compress_page(page, &mut want);
+    let (got, cycles, hw_kind) = bench.run(page, stall);
+    assert_eq!(got.len(), want.len(), "{name}: frame length");
+    assert!(got == want, "{name}: frame bytes differ");
+    let want_kind = match kind {
+        FrameKind::Raw => 0,
+        FrameKind::Rle => 1,
+        FrameKind::Compressed => 2,
+    };
+    assert_eq!(hw_kind, want_kind, "{name}: frame kind");
+    eprintln!(
+        "{name}: {kind:?}, {} bytes, {cycles} cycles, {:.2} bytes/cycle",
+        want.len(),
+        4096.0 / cycles as f64
+    );
+    cycles
+}
+
+pub(crate) struct Rng(u32);
+impl Rng {
+    pub fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0
+    }
+}
+
+pub(crate) fn text_page(rng: &mut Rng) -> [u8; 4096] {
+    let words = [
+        &b"the "[..],
+        b"compressed ",
+        b"memory ",
+        b"page ",
+        b"offload\n",
+        b"swap slot ",
+        b"engine, ",
+        b"zstd frame ",
+    ];
+    let mut v = Vec::new();
+    while v.len() < 4096 {
+        v.extend_from_slice(words[(rng.next() % 8) as usize]);
+        if rng.next() % 4 == 0 {
+            v.extend_from_slice(format!("{} ", rng.next() % 10000).as_bytes());
+        }
+    }
+    v[..4096].try_into().unwrap()
+}
+
+#[test]
+fn compressor_zero_and_filled_pages() {
+    let mut bench = Bench::new();
+    // The power-up hash-table clear: one entry per clock.
+    assert_eq!(
+        bench.clear_cycles,
+        pagepress_abi::format::HASH_ENTRIES as u64
+    );
+    check(&mut bench, "zero", &[0u8; 4096], false);
+    check(&mut bench, "0xa5-filled", &[0xa5u8; 4096], true);
+    // Same-filled 64-bit words but not byte-filled: a compressed frame.
+    let mut page = [0u8; 4096];
+    for c in page.chunks_exact_mut(8) {
+        c.copy_from_slice(&0x0102_0304_0506_0708u64.to_le_bytes());
+    }
+    check(&mut bench, "word-filled", &page, false);
+}
+
+#[test]
+fn compressor_random_page_is_raw() {
+    let mut bench = Bench::new();
+    let mut rng = Rng(7);
+    let mut page = [0u8; 4096];
+    page.iter_mut().for_each(|b| *b = rng.next() as u8);
+    check(&mut bench, "random", &page, false);
+    // Almost random: one repeated run, still not worth compressing.
+    page.copy_within(100..140, 3000);
+    check(&mut bench, "random+run", &page, true);
+}
+
+#[test]
+fn compressor_text_and_half_repeat() {
+    let mut bench = Bench::new();
+    let mut rng = Rng(99);
+    check(&mut bench, "text", &text_page(&mut rng), false);
+    let mut page = [0u8; 4096];
+    page[..2048].iter_mut().for_each(|b| *b = rng.next() as u8);
+    let (a, b) = page.split_at_mut(2048);
+    b.copy_from_slice(a);
+    check(&mut bench, "half-repeat", &page, true);
+}
+
+#[test]
+fn compressor_small_alphabets() {
+    let mut bench = Bench::new();
+    let mut rng = Rng(4242);
+    for alphabet in [2u32, 3, 4, 16] {
+        let mut page = [0u8; 4096];
+        page.iter_mut()
+            .for_each(|b| *b = b'a' + (rng.next() % alphabet) as u8);
+        check(
+            &mut bench,
+            &format!("alphabet-{alphabet}"),
+            &page,
+            alphabet == 3,
+        );
+    }
+}
+
+#[test]
+fn compressor_verilog_lints() {
+    let mut uut = Compressor::default();
+    uut.connect_all();
+    lint_core("compressor_top", &uut);
+}
