@@ -4,3 +4,4 @@
 pub mod compressor;
 pub mod decompressor;
 pub mod lint;
+pub mod synth;
