@@ -41,7 +41,7 @@ impl Bench {
             rng ^= rng << 13;
             rng ^= rng >> 17;
             rng ^= rng << 5;
-            let pause = stall && rng % 5 == 0;
+            let pause = stall && rng.is_multiple_of(5);
             if beat < PAGE_BEATS {
                 let w = u64::from_le_bytes(page[beat * 8..beat * 8 + 8].try_into().unwrap());
                 uut.in_data.next = w.to_bits();
@@ -135,7 +135,7 @@ pub(crate) fn text_page(rng: &mut Rng) -> [u8; 4096] {
     let mut v = Vec::new();
     while v.len() < 4096 {
         v.extend_from_slice(words[(rng.next() % 8) as usize]);
-        if rng.next() % 4 == 0 {
+        if rng.next().is_multiple_of(4) {
             v.extend_from_slice(format!("{} ", rng.next() % 10000).as_bytes());
         }
     }
