@@ -1,1 +1,2 @@
 //! Shared helpers for the criterion benchmarks.
+pub mod protocol;

@@ -114,8 +114,9 @@ pub struct ClientConfig {
     /// How long the INVALIDATE that follows a timed-out STORE may take. It
     /// queues behind the STORE, so it may wait for that one to finish first.
     pub cleanup_timeout: Duration,
-    /// Completion polls before a waiter sleeps on the interrupt.
-    pub spin_polls: u32,
+    /// How long a waiter polls its completion ring before it sleeps on the
+    /// interrupt.
+    pub spin: Duration,
 }
 
 impl Default for ClientConfig {
@@ -125,7 +126,7 @@ impl Default for ClientConfig {
             queue_log2: 6,
             command_timeout: Duration::from_secs(5),
             cleanup_timeout: Duration::from_secs(10),
-            spin_polls: 2000,
+            spin: Duration::from_micros(30),
         }
     }
 }
@@ -316,7 +317,7 @@ impl DeviceClient {
                 Arc::clone(&counters),
                 sq,
                 cq,
-                cfg.spin_polls,
+                cfg.spin,
             ));
         }
         b.bar0_write(control_base + control::IRQ_MASK, 0);

@@ -55,6 +55,9 @@ struct SpaceInner {
     /// Next IOVA to hand out (bump allocation; IOVAs are never reused, so a
     /// stale device access after an unmap faults instead of hitting new data).
     next_iova: AtomicU64,
+    /// Bumped on every unmap: an [`Iotlb`] that saw an older value drops its
+    /// cached translations.
+    unmap_generation: AtomicU64,
 }
 
 /// An IOMMU domain: the host memory a device may reach, by IOVA.
@@ -75,6 +78,7 @@ impl DmaSpace {
             inner: Arc::new(SpaceInner {
                 regions: RwLock::new(BTreeMap::new()),
                 next_iova: AtomicU64::new(IOVA_BASE),
+                unmap_generation: AtomicU64::new(0),
             }),
         }
     }
@@ -120,6 +124,93 @@ impl DmaSpace {
         Ok((Arc::clone(region), offset))
     }
 
+    /// Like `resolve`, through a device-side translation cache.
+    fn resolve_cached(
+        &self,
+        tlb: &mut Iotlb,
+        iova: u64,
+        len: usize,
+    ) -> Result<(Arc<RegionWords>, usize), DmaFault> {
+        let generation = self.inner.unmap_generation.load(Ordering::SeqCst);
+        if tlb.generation != generation {
+            tlb.entries.clear();
+            tlb.generation = generation;
+        }
+        for (base, region) in &tlb.entries {
+            if iova >= *base {
+                let offset = (iova - base) as usize;
+                if offset.checked_add(len).is_some_and(|end| end <= region.len) {
+                    return Ok((Arc::clone(region), offset));
+                }
+            }
+        }
+        let (region, offset) = self.resolve(iova, len)?;
+        if tlb.entries.len() >= IOTLB_ENTRIES {
+            tlb.entries.remove(0);
+        }
+        tlb.entries
+            .push((iova - offset as u64, Arc::clone(&region)));
+        Ok((region, offset))
+    }
+
+    /// [`DmaSpace::read`] through `tlb`.
+    pub fn read_cached(&self, tlb: &mut Iotlb, iova: u64, out: &mut [u8]) -> Result<(), DmaFault> {
+        let (region, offset) = self.resolve_cached(tlb, iova, out.len())?;
+        read_bytes(&region.words, offset, out);
+        Ok(())
+    }
+
+    /// [`DmaSpace::write`] through `tlb`.
+    pub fn write_cached(&self, tlb: &mut Iotlb, iova: u64, data: &[u8]) -> Result<(), DmaFault> {
+        let (region, offset) = self.resolve_cached(tlb, iova, data.len())?;
+        write_bytes(&region.words, offset, data);
+        Ok(())
+    }
+
+    /// Reads consecutive aligned words at `iova` through `tlb`, the last one
+    /// with `last_order` (the others `Relaxed`).
+    pub fn load_words_cached(
+        &self,
+        tlb: &mut Iotlb,
+        iova: u64,
+        out: &mut [u64],
+    ) -> Result<(), DmaFault> {
+        if !iova.is_multiple_of(8) {
+            return Err(DmaFault {
+                iova,
+                len: out.len() * 8,
+            });
+        }
+        let (region, offset) = self.resolve_cached(tlb, iova, out.len() * 8)?;
+        for (i, w) in out.iter_mut().enumerate() {
+            *w = region.words[offset / 8 + i].load(Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Writes consecutive aligned words at `iova` through `tlb`: every word
+    /// but the first `Relaxed`, then the first with `Release` (it publishes
+    /// the others, as a completion's phase word does).
+    pub fn store_words_publish_first(
+        &self,
+        tlb: &mut Iotlb,
+        iova: u64,
+        words: &[u64],
+    ) -> Result<(), DmaFault> {
+        if !iova.is_multiple_of(8) || words.is_empty() {
+            return Err(DmaFault {
+                iova,
+                len: words.len() * 8,
+            });
+        }
+        let (region, offset) = self.resolve_cached(tlb, iova, words.len() * 8)?;
+        for (i, w) in words.iter().enumerate().skip(1) {
+            region.words[offset / 8 + i].store(*w, Ordering::Relaxed);
+        }
+        region.words[offset / 8].store(words[0], Ordering::Release);
+        Ok(())
+    }
+
     /// Device-side read of `out.len()` bytes at `iova`.
     pub fn read(&self, iova: u64, out: &mut [u8]) -> Result<(), DmaFault> {
         let (region, offset) = self.resolve(iova, out.len())?;
@@ -154,6 +245,17 @@ impl DmaSpace {
     }
 }
 
+/// Translations a device engine caches (its IOTLB): a few recently used
+/// regions, dropped whenever any region is unmapped. Saves the map lookup on
+/// the rings and bounce buffers a queue uses over and over.
+#[derive(Debug, Default)]
+pub struct Iotlb {
+    generation: u64,
+    entries: Vec<(u64, Arc<RegionWords>)>,
+}
+
+const IOTLB_ENTRIES: usize = 8;
+
 /// Host handle of one mapped region. Dropping it unmaps the IOVA range: later
 /// device accesses to it fault.
 #[derive(Debug)]
@@ -165,11 +267,15 @@ pub struct DmaRegion {
 
 impl Drop for DmaRegion {
     fn drop(&mut self) {
-        self.space
+        let mut map = self
+            .space
             .regions
             .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.iova);
+            .unwrap_or_else(|e| e.into_inner());
+        map.remove(&self.iova);
+        // Under the map lock, so a translation cached after this bump was
+        // made without the region.
+        self.space.unmap_generation.fetch_add(1, Ordering::SeqCst);
     }
 }
 

@@ -25,7 +25,7 @@ pub mod ring;
 
 pub use backend::DeviceBackend;
 pub use client::{ClientConfig, DeviceClient, HostCounter};
-pub use dma::{DmaFault, DmaRegion, DmaSpace};
+pub use dma::{DmaFault, DmaRegion, DmaSpace, Iotlb};
 
 /// Why a device could not be opened or driven.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

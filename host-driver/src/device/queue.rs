@@ -29,6 +29,9 @@ use std::sync::atomic::{Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// Polls a waiter makes with a bare spin before it starts yielding the CPU.
+const TIGHT_POLLS: u32 = 64;
+
 /// Initial bounce buffer: a page, or a raw frame (which is a little larger).
 const MIN_BOUNCE_BYTES: usize = pagepress_abi::format::MAX_FRAME_SIZE.next_multiple_of(64);
 
@@ -89,7 +92,8 @@ pub struct QueuePair {
     slot_bits: u32,
     backend: Arc<dyn DeviceBackend>,
     counters: Arc<HostCounters>,
-    spin_polls: u32,
+    /// How long a waiter polls before it sleeps on the interrupt.
+    spin: Duration,
     state: Mutex<QueueState>,
 }
 
@@ -101,8 +105,8 @@ impl std::fmt::Debug for QueuePair {
 
 impl QueuePair {
     /// A queue pair over rings already programmed into window `qid` and
-    /// enabled (see `DeviceClient::open`). `spin_polls` is how many times a
-    /// waiter polls before it sleeps on the interrupt.
+    /// enabled (see `DeviceClient::open`). A waiter polls for `spin` before
+    /// it sleeps on the interrupt.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         qid: u32,
@@ -112,7 +116,7 @@ impl QueuePair {
         counters: Arc<HostCounters>,
         sq: SubmissionRing,
         cq: CompletionRing,
-        spin_polls: u32,
+        spin: Duration,
     ) -> Self {
         let nslots = sq.entries().min(cq.entries()) - 1;
         debug_assert!(nslots >= 1);
@@ -131,7 +135,7 @@ impl QueuePair {
             slot_bits,
             backend,
             counters,
-            spin_polls,
+            spin,
             state: Mutex::new(QueueState {
                 sq,
                 cq,
@@ -302,10 +306,12 @@ impl QueuePair {
         mut output: Option<&mut [u8]>,
         deadline: Instant,
     ) -> Result<Completion, PoolError> {
+        let spin_start = Instant::now();
         let mut polls = 0u32;
         loop {
             let seen = self.backend.interrupt_count(self.vector);
-            if polls < self.spin_polls {
+            let spinning = polls < TIGHT_POLLS || spin_start.elapsed() < self.spin;
+            if spinning {
                 // While spinning, let a thread that is already reaping do it.
                 if let Ok(mut st) = self.state.try_lock()
                     && let Some(c) = self.try_finish(&mut st, idx, &mut output)
@@ -313,9 +319,12 @@ impl QueuePair {
                     return Ok(c);
                 }
                 polls += 1;
-                std::hint::spin_loop();
-                if polls.is_multiple_of(64) && Instant::now() >= deadline {
-                    polls = self.spin_polls;
+                if polls < TIGHT_POLLS {
+                    std::hint::spin_loop();
+                } else {
+                    // The device may need this CPU (a model thread, or other
+                    // work on a busy host).
+                    std::thread::yield_now();
                 }
                 continue;
             }

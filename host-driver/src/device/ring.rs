@@ -10,7 +10,7 @@
 //! `Release`; the host reads word 0 with `Acquire` and, when the phase is the
 //! one it expects, word 1.
 
-use super::dma::{DmaFault, DmaRegion, DmaSpace};
+use super::dma::{DmaFault, DmaRegion, DmaSpace, Iotlb};
 use pagepress_abi::desc::{COMMAND_SIZE, COMPLETION_SIZE, CPL_FLAG_PHASE};
 use pagepress_abi::{Command, Completion};
 use std::sync::atomic::Ordering;
@@ -174,12 +174,15 @@ impl CompletionRing {
 }
 
 /// Device side: reads command `index` of the submission ring at `base`.
-pub fn device_fetch_command(space: &DmaSpace, base: u64, index: u32) -> Result<Command, DmaFault> {
+pub fn device_fetch_command(
+    space: &DmaSpace,
+    tlb: &mut Iotlb,
+    base: u64,
+    index: u32,
+) -> Result<Command, DmaFault> {
     let at = base + index as u64 * COMMAND_SIZE as u64;
     let mut w = [0u64; COMMAND_WORDS];
-    for (i, word) in w.iter_mut().enumerate() {
-        *word = space.load_u64(at + i as u64 * 8, Ordering::Relaxed)?;
-    }
+    space.load_words_cached(tlb, at, &mut w)?;
     Ok(command_from_words(&w))
 }
 
@@ -187,14 +190,13 @@ pub fn device_fetch_command(space: &DmaSpace, base: u64, index: u32) -> Result<C
 /// the completion ring at `base`, publishing it with the phase word last.
 pub fn device_post_completion(
     space: &DmaSpace,
+    tlb: &mut Iotlb,
     base: u64,
     index: u32,
     c: &Completion,
 ) -> Result<(), DmaFault> {
     let at = base + index as u64 * COMPLETION_SIZE as u64;
-    let [w0, w1] = completion_words(c);
-    space.store_u64(at + 8, w1, Ordering::Relaxed)?;
-    space.store_u64(at, w0, Ordering::Release)
+    space.store_words_publish_first(tlb, at, &completion_words(c))
 }
 
 #[cfg(test)]
@@ -209,10 +211,11 @@ mod tests {
         let mut cq = CompletionRing::new(space.alloc(4 * COMPLETION_SIZE), 2);
         let mut dev_phase = true;
         let mut dev_tail = 0u32;
+        let mut tlb = Iotlb::default();
         for n in 0..11u16 {
             let cmd = Command::new(Opcode::Nop, n, 7, 1, 0x1000);
             let idx = (sq.push(&cmd) + 3) & 3;
-            let got = device_fetch_command(&space, sq.iova(), idx).unwrap();
+            let got = device_fetch_command(&space, &mut tlb, sq.iova(), idx).unwrap();
             assert_eq!(got, cmd);
             assert!(cq.pop().is_none());
             let c = Completion {
@@ -220,7 +223,7 @@ mod tests {
                 flags: if dev_phase { CPL_FLAG_PHASE } else { 0 },
                 ..Default::default()
             };
-            device_post_completion(&space, cq.iova(), dev_tail, &c).unwrap();
+            device_post_completion(&space, &mut tlb, cq.iova(), dev_tail, &c).unwrap();
             dev_tail = (dev_tail + 1) & 3;
             if dev_tail == 0 {
                 dev_phase = !dev_phase;

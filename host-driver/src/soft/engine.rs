@@ -12,7 +12,7 @@
 use super::alloc::UnitAllocator;
 use super::fault::{FaultHits, FaultState};
 use super::index::{Entry, RadixIndex};
-use crate::device::DmaSpace;
+use crate::device::{DmaSpace, Iotlb};
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME, CMD_FLAGS_VALID};
 use pagepress_abi::format::{self, MAX_FRAME_SIZE, PAGE_SIZE};
 use pagepress_abi::stats::{STAT_COUNT, STATS_SNAPSHOT_SIZE, StatCounter};
@@ -175,7 +175,7 @@ impl Engine {
     }
 
     /// Executes one command.
-    pub fn execute(&self, cmd: &Command) -> Outcome {
+    pub fn execute(&self, cmd: &Command, tlb: &mut Iotlb) -> Outcome {
         let hits = {
             let mut f = self.faults();
             if f.is_empty() {
@@ -188,10 +188,10 @@ impl Engine {
             None => self.bad_command(),
             Some(_) if cmd.flags & !CMD_FLAGS_VALID != 0 => self.bad_command(),
             Some(Opcode::Nop) => Outcome::ok(0, 0),
-            Some(Opcode::Store) => self.store(cmd, &hits),
-            Some(op @ (Opcode::Load | Opcode::ReadForWriteback)) => self.load(op, cmd, &hits),
+            Some(Opcode::Store) => self.store(cmd, &hits, tlb),
+            Some(op @ (Opcode::Load | Opcode::ReadForWriteback)) => self.load(op, cmd, &hits, tlb),
             Some(Opcode::Invalidate) => self.invalidate(cmd),
-            Some(Opcode::Stats) => self.stats_cmd(cmd, &hits),
+            Some(Opcode::Stats) => self.stats_cmd(cmd, &hits, tlb),
             Some(Opcode::Reset) => {
                 self.drop_all_entries();
                 Outcome::ok(0, 0)
@@ -221,7 +221,7 @@ impl Engine {
         Outcome::err(status, page)
     }
 
-    fn store(&self, cmd: &Command, hits: &FaultHits) -> Outcome {
+    fn store(&self, cmd: &Command, hits: &FaultHits, tlb: &mut Iotlb) -> Outcome {
         self.bump(StatCounter::StoreCmds, 1);
         if cmd.flags != 0 {
             return self.bad_command();
@@ -235,7 +235,7 @@ impl Engine {
         let mut stored = Vec::with_capacity(nr as usize);
         for i in 0..nr {
             let addr = cmd.addr.wrapping_add(i as u64 * PAGE_SIZE as u64);
-            if hits.dma_fault || self.dma.read(addr, &mut page).is_err() {
+            if hits.dma_fault || self.dma.read_cached(tlb, addr, &mut page).is_err() {
                 return self.store_failed(cmd, Status::DmaFault, i);
             }
             if let Some(word) = same_filled(&page) {
@@ -324,7 +324,7 @@ impl Engine {
         frame
     }
 
-    fn load(&self, op: Opcode, cmd: &Command, hits: &FaultHits) -> Outcome {
+    fn load(&self, op: Opcode, cmd: &Command, hits: &FaultHits, tlb: &mut Iotlb) -> Outcome {
         let writeback = op == Opcode::ReadForWriteback;
         if !writeback {
             self.bump(StatCounter::LoadCmds, 1);
@@ -373,7 +373,7 @@ impl Engine {
                     ..Outcome::err(Status::BufferTooSmall, 0)
                 };
             }
-            if hits.dma_fault || self.dma.write(cmd.addr, &frame).is_err() {
+            if hits.dma_fault || self.dma.write_cached(tlb, cmd.addr, &frame).is_err() {
                 self.bump(StatCounter::ErrDmaFault, 1);
                 return Outcome::err(Status::DmaFault, 0);
             }
@@ -397,7 +397,7 @@ impl Engine {
                     }
                 }
                 let addr = cmd.addr.wrapping_add(i as u64 * PAGE_SIZE as u64);
-                if hits.dma_fault || self.dma.write(addr, &page).is_err() {
+                if hits.dma_fault || self.dma.write_cached(tlb, addr, &page).is_err() {
                     self.bump(StatCounter::ErrDmaFault, 1);
                     return Outcome::err(Status::DmaFault, i as u32);
                 }
@@ -444,7 +444,7 @@ impl Engine {
         Outcome::ok(removed, 0)
     }
 
-    fn stats_cmd(&self, cmd: &Command, hits: &FaultHits) -> Outcome {
+    fn stats_cmd(&self, cmd: &Command, hits: &FaultHits, tlb: &mut Iotlb) -> Outcome {
         if cmd.flags != 0 {
             return self.bad_command();
         }
@@ -455,7 +455,7 @@ impl Engine {
         for (c, b) in self.stats.iter().zip(snap.chunks_exact_mut(8)) {
             b.copy_from_slice(&c.load(Ordering::Relaxed).to_le_bytes());
         }
-        if hits.dma_fault || self.dma.write(cmd.addr, &snap).is_err() {
+        if hits.dma_fault || self.dma.write_cached(tlb, cmd.addr, &snap).is_err() {
             self.bump(StatCounter::ErrDmaFault, 1);
             return Outcome::err(Status::DmaFault, 0);
         }

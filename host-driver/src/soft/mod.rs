@@ -249,6 +249,7 @@ impl Shared {
             .filter(|q| q % nworkers == w as usize)
             .collect();
         let mut idle_since = Instant::now();
+        let mut idle_polls = 0u32;
         while !self.shutdown.load(Ordering::Acquire) {
             let mut busy = false;
             for &q in &mine {
@@ -256,8 +257,13 @@ impl Shared {
             }
             if busy {
                 idle_since = Instant::now();
-            } else if idle_since.elapsed() < self.cfg.idle_poll {
+                idle_polls = 0;
+            } else if idle_polls < 64 {
+                idle_polls += 1;
                 std::hint::spin_loop();
+            } else if idle_since.elapsed() < self.cfg.idle_poll {
+                // Keep polling, but let the host's threads have the CPU.
+                std::thread::yield_now();
             } else {
                 // A doorbell unparks us; the token makes a doorbell that came
                 // after the scan above return at once.

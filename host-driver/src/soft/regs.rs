@@ -1,6 +1,7 @@
 //! The soft device's BAR0 register file, queue engines and interrupt lines.
 
 use super::Shared;
+use crate::device::Iotlb;
 use crate::device::ring::{device_fetch_command, device_post_completion};
 use pagepress_abi::desc::CPL_FLAG_PHASE;
 use pagepress_abi::regmap::{BLOCKS, block_next};
@@ -22,6 +23,8 @@ pub(crate) struct QueueEngine {
     cq_tail: u32,
     /// Phase written into the next completion (true on the first pass).
     phase: bool,
+    /// The queue's cached IOVA translations (rings, bounce buffers).
+    tlb: Iotlb,
 }
 
 /// One queue pair's registers and engine state.
@@ -288,6 +291,7 @@ impl Shared {
             sq_head: 0,
             cq_tail: 0,
             phase: true,
+            tlb: Iotlb::default(),
         };
         qh.sq_tail.store(0, Ordering::SeqCst);
         qh.cq_head.store(0, Ordering::SeqCst);
@@ -306,10 +310,12 @@ impl Shared {
                 let tail = qh.sq_tail.load(Ordering::Acquire);
                 let sq_mask = (1u32 << qh.sq_log2.load(Ordering::SeqCst)) - 1;
                 while eng.sq_head != tail && tail <= sq_mask {
+                    let head = eng.sq_head;
                     let Ok(cmd) = device_fetch_command(
                         &self.engine.dma,
+                        &mut eng.tlb,
                         qh.sq_base.load(Ordering::SeqCst),
-                        eng.sq_head,
+                        head,
                     ) else {
                         break;
                     };
@@ -354,6 +360,7 @@ impl Shared {
         };
         if device_post_completion(
             &self.engine.dma,
+            &mut eng.tlb,
             qh.cq_base.load(Ordering::SeqCst),
             eng.cq_tail,
             &c,
@@ -406,10 +413,12 @@ impl Shared {
             if (eng.cq_tail + 1) & cq_mask == qh.cq_head.load(Ordering::Acquire) {
                 break;
             }
+            let head = eng.sq_head;
             let cmd = match device_fetch_command(
                 &self.engine.dma,
+                &mut eng.tlb,
                 qh.sq_base.load(Ordering::SeqCst),
-                eng.sq_head,
+                head,
             ) {
                 Ok(c) => c,
                 Err(_) => {
@@ -419,7 +428,7 @@ impl Shared {
             };
             eng.sq_head = (eng.sq_head + 1) & sq_mask;
             ran += 1;
-            let out = self.engine.execute(&cmd);
+            let out = self.engine.execute(&cmd, &mut eng.tlb);
             if let Some(d) = out.delay {
                 std::thread::sleep(d);
             }
