@@ -1,10 +1,307 @@
-//! `pagepress run`: the swap workload (owned by the swap-protocol work).
+//! `pagepress run`: the swap workload against a device backend.
+//!
+//! Threads touch a working set larger than the RAM budget; reclaim swaps pages
+//! out to the device (backend opened with `backend::open`), which writes back
+//! to the backing file when its memory is full; every page read back is
+//! checked. Exits non-zero if any page is lost or corrupted.
 
 use super::CliResult;
+use crate::backend::{self, BackendKind, DeviceConfig};
+use crate::pool::CompressedPool;
+use crate::swap::hooks::Hooks;
+use crate::swap::stats::Histogram;
+use crate::swap::workload::{self, PageSet, Pattern, WorkloadConfig};
+use crate::swap::{Config, SwapinMode, System};
+use pagepress_abi::format::PAGE_SIZE;
+use pagepress_abi::stats::StatCounter;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// A byte size: a number with an optional K, M or G suffix (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mul) = match s.chars().last() {
+        Some('k' | 'K') => (&s[..s.len() - 1], 1u64 << 10),
+        Some('m' | 'M') => (&s[..s.len() - 1], 1 << 20),
+        Some('g' | 'G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("bad size `{s}` (e.g. 4096, 64K, 16M, 1G)"))?;
+    n.checked_mul(mul)
+        .ok_or_else(|| format!("size `{s}` overflows"))
+}
 
 #[derive(clap::Args, Debug)]
-pub struct RunArgs {}
+pub struct RunArgs {
+    /// Device backend.
+    #[arg(long, value_enum, default_value_t = BackendKind::Soft)]
+    pub backend: BackendKind,
+    /// Worker threads touching pages.
+    #[arg(long, default_value_t = 2)]
+    pub threads: u32,
+    /// RAM budget for resident pages (bytes; K/M/G suffix).
+    #[arg(long, default_value = "8M", value_parser = parse_size)]
+    pub ram: u64,
+    /// Device memory for compressed pages.
+    #[arg(long, default_value = "4M", value_parser = parse_size)]
+    pub device_mem: u64,
+    /// Working set the threads touch (larger than --ram).
+    #[arg(long, default_value = "32M", value_parser = parse_size)]
+    pub working_set: u64,
+    /// Stop after this many seconds (whichever of --ops/--duration comes first).
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Total page touches across threads.
+    #[arg(long, default_value_t = 50_000)]
+    pub ops: u64,
+    /// Backing swap file (default: a temporary file, removed afterwards).
+    #[arg(long)]
+    pub backing_file: Option<PathBuf>,
+    /// Folio order of first-touch allocations (0 = 4 KiB pages; 2 = 16 KiB).
+    #[arg(long, default_value_t = 0)]
+    pub order: u32,
+    /// Access pattern.
+    #[arg(long, value_enum, default_value_t = Pattern::Zipf)]
+    pub pattern: Pattern,
+    /// Percentage of touches that write a new page.
+    #[arg(long, default_value_t = 30)]
+    pub write_pct: u32,
+    /// Page contents: a file of whole 4 KiB pages (default: synthetic pages of
+    /// mixed compressibility).
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// Always swap in through the swap cache (no skip-swapcache path).
+    #[arg(long)]
+    pub always_swapcache: bool,
+    /// PRNG seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print the result as JSON (no progress bar).
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_: RunArgs) -> CliResult {
-    Err("`pagepress run` is not built yet".into())
+fn load_pages(args: &RunArgs, want: usize) -> Result<PageSet, String> {
+    match &args.corpus {
+        None => Ok(PageSet::synthetic(want.clamp(64, 4096), args.seed)),
+        Some(p) => {
+            let data = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            if data.starts_with(b"PPCORPUS") {
+                return Err(format!(
+                    "{}: corpus container files are not read by `run` yet; give raw pages",
+                    p.display()
+                ));
+            }
+            PageSet::from_bytes(data).map_err(|e| format!("{}: {e}", p.display()))
+        }
+    }
+}
+
+fn us(ns: u64) -> f64 {
+    ns as f64 / 1000.0
+}
+
+pub fn run(args: RunArgs) -> CliResult {
+    if args.threads == 0 || args.order > 8 {
+        return Err("--threads must be > 0 and --order at most 8".into());
+    }
+    let page = PAGE_SIZE as u64;
+    let ram_pages = (args.ram / page).max(16);
+    let ws_pages = (args.working_set / page).max(1);
+    let cluster_pages = 64u32.max(1 << args.order);
+    // Room for the whole working set twice over, in whole clusters.
+    let swap_slots = ((ws_pages * 2).div_ceil(cluster_pages as u64) * cluster_pages as u64)
+        .min(u32::MAX as u64 / 2) as u32;
+    let dev_cfg = DeviceConfig {
+        devmem_bytes: args.device_mem,
+        max_slots: swap_slots,
+        queues: args.threads + 1,
+        ..DeviceConfig::default()
+    };
+    let pool: Arc<dyn CompressedPool> = backend::open(args.backend, &dev_cfg)?;
+    let cfg = Config {
+        ram_pages,
+        swap_slots,
+        cluster_pages,
+        order: args.order,
+        swapin: if args.always_swapcache {
+            SwapinMode::AlwaysCache
+        } else {
+            SwapinMode::SkipWhenExclusive
+        },
+        writeback_batch: 16,
+    };
+    let sys = System::new(cfg, pool.clone(), Hooks::new());
+    sys.swapon(args.backing_file.as_deref())?;
+    let pages = Arc::new(load_pages(&args, ws_pages as usize)?);
+
+    let wl = WorkloadConfig {
+        threads: args.threads,
+        working_set: ws_pages,
+        ops: args.ops,
+        duration: args.duration.map(Duration::from_secs_f64),
+        pattern: args.pattern,
+        write_pct: args.write_pct.min(100),
+        seed: args.seed,
+    };
+    let bar = if args.json || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(args.ops);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} touches ({per_sec})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let mm = sys.new_mm(ws_pages);
+    let report = workload::run(&sys, &mm, &wl, pages, &|d| bar.set_position(d));
+    bar.finish_and_clear();
+    let dstats = pool.stats().ok();
+    sys.exit_mm(&mm)?;
+    sys.swapoff()?;
+
+    let st = &sys.stats;
+    let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let faults = c(&st.swapin_faults) + c(&st.anon_faults);
+    let dget = |k: StatCounter| dstats.map_or(0, |d| d.get(k));
+    let dev_ops = dget(StatCounter::StoreCmds) + dget(StatCounter::LoadCmds);
+    let ratio = {
+        let input = dget(StatCounter::StoredInputBytes) as f64;
+        let out = dget(StatCounter::StoredBytes) as f64;
+        if out > 0.0 { input / out } else { 0.0 }
+    };
+    let lat = |h: &Histogram| (h.count(), us(h.quantile(0.5)), us(h.quantile(0.99)));
+    let lats = [
+        ("fault", lat(&st.fault_ns)),
+        ("store", lat(&st.store_ns)),
+        ("load", lat(&st.load_ns)),
+        ("writeback", lat(&st.writeback_ns)),
+    ];
+    let rejects = [
+        ("incompressible", c(&st.reject_incompressible)),
+        ("no_space", c(&st.reject_no_space)),
+        ("timeout", c(&st.reject_timeout)),
+        ("other", c(&st.reject_other)),
+    ];
+    let host = pool.host_counters();
+    let failed = report.corrupted + report.lost + sys.violations();
+
+    if args.json {
+        let mut lat_j = serde_json::Map::new();
+        for (k, (n, p50, p99)) in lats {
+            lat_j.insert(
+                k.into(),
+                serde_json::json!({"count": n, "p50_us": p50, "p99_us": p99}),
+            );
+        }
+        let j = serde_json::json!({
+            "backend": format!("{:?}", args.backend).to_lowercase(),
+            "threads": args.threads,
+            "ram_pages": ram_pages,
+            "working_set_pages": ws_pages,
+            "device_mem_bytes": args.device_mem,
+            "order": args.order,
+            "pattern": format!("{:?}", args.pattern).to_lowercase(),
+            "ops": report.ops,
+            "seconds": secs,
+            "faults": faults,
+            "faults_per_sec": faults as f64 / secs,
+            "device_ops_per_sec": dev_ops as f64 / secs,
+            "latency": lat_j,
+            "compression_ratio": ratio,
+            "device_mem_used_bytes": dget(StatCounter::DevmemUsed),
+            "stored_pages": c(&st.stored_pages),
+            "same_filled_pages": c(&st.same_filled_pages),
+            "writebacks": c(&st.writebacks),
+            "file_writes": c(&st.file_writes),
+            "rejections": rejects.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            "host_fallbacks": host.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            "protocol": st.snapshot().into_iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            "pages_verified": report.verified,
+            "pages_corrupted": report.corrupted,
+            "pages_lost": report.lost,
+            "violations": sys.violations(),
+            "errors": report.errors,
+            "violation_log": crate::swap::lock(&st.violation_log).clone(),
+        });
+        println!("{}", serde_json::to_string_pretty(&j)?);
+    } else {
+        println!(
+            "pagepress run: backend {:?}, {} threads, RAM {} pages, working set {} pages, order {}, {:?}",
+            args.backend, args.threads, ram_pages, ws_pages, args.order, args.pattern
+        );
+        println!("{:<28} {:>14}", "touches", report.ops);
+        println!("{:<28} {:>14.2}", "seconds", secs);
+        println!("{:<28} {:>14.0}", "faults/s", faults as f64 / secs);
+        println!("{:<28} {:>14.0}", "device ops/s", dev_ops as f64 / secs);
+        println!(
+            "{:<28} {:>10} {:>10} {:>10}",
+            "latency (us)", "count", "p50", "p99"
+        );
+        for (k, (n, p50, p99)) in lats {
+            println!("  {:<26} {:>10} {:>10.1} {:>10.1}", k, n, p50, p99);
+        }
+        println!("{:<28} {:>14.2}", "compression ratio", ratio);
+        println!(
+            "{:<28} {:>14}",
+            "device memory used (bytes)",
+            dget(StatCounter::DevmemUsed)
+        );
+        println!(
+            "{:<28} {:>14}",
+            "pages stored on device",
+            c(&st.stored_pages)
+        );
+        println!("{:<28} {:>14}", "  same-filled", c(&st.same_filled_pages));
+        println!("{:<28} {:>14}", "writebacks to file", c(&st.writebacks));
+        println!(
+            "{:<28} {:>14}",
+            "rejected pages to file",
+            c(&st.file_writes)
+        );
+        for (k, v) in rejects {
+            println!("  {:<26} {:>14}", format!("rejected: {k}"), v);
+        }
+        for (k, v) in &host {
+            println!("  {:<26} {:>14}", format!("host: {k}"), v);
+        }
+        println!(
+            "{:<28} {:>14}",
+            "large folios swapped in",
+            c(&st.swapin_large)
+        );
+        println!(
+            "{:<28} {:>14}",
+            "large folio fallbacks",
+            c(&st.large_fallback_mixed) + c(&st.large_fallback_other)
+        );
+        println!("{:<28} {:>14}", "pages verified", report.verified);
+        println!("{:<28} {:>14}", "pages corrupted", report.corrupted);
+        println!("{:<28} {:>14}", "pages lost", report.lost);
+        for e in &report.errors {
+            println!("  error: {e}");
+        }
+        for v in crate::swap::lock(&st.violation_log).iter() {
+            println!("  violation: {v}");
+        }
+    }
+    if failed > 0 {
+        return Err(format!(
+            "{} pages corrupted, {} lost, {} protocol violations",
+            report.corrupted,
+            report.lost,
+            sys.violations()
+        )
+        .into());
+    }
+    Ok(())
 }

@@ -113,26 +113,27 @@ impl System {
             Ok(c) => c.with_range(base, n, |s| s.iter().any(|x| x.count() > 0)),
             Err(_) => return Shrink::Keep,
         };
+        let mut full = false;
         if users && g.test(flags::DIRTY) {
             match self.swap_writepage(&r, base, folio, &mut g) {
-                Ok(full) => {
-                    if full {
-                        // Device memory is full: write the oldest entries
-                        // back to the file to make room for the next stores.
-                        drop(g);
-                        self.shrink_device(&r, self.cfg.writeback_batch);
-                        g = folio.lock();
-                    }
-                }
+                Ok(f) => full = f,
                 // Data stays in the cached folio; PTEs find it there.
                 Err(_) => return Shrink::Keep,
             }
         }
+        // The folio lock was held from the unmap to here: no fault could map
+        // the folio back meanwhile (it would have found it in the cache and
+        // slept on the lock), so it is unmapped and can go.
         r.cache.delete(base, folio);
         g.swap = None;
         drop(g);
         let _ = r.swapcache_clear(base, n);
         self.free_folio(folio);
+        if full {
+            // Device memory is full: write the oldest entries back to the
+            // file to make room for the next stores.
+            self.shrink_device(&r, self.cfg.writeback_batch);
+        }
         self.stats.swapout_folios.fetch_add(1, Ordering::Relaxed);
         self.stats
             .swapout_pages

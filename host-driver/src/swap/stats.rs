@@ -31,7 +31,7 @@ fn bucket_of(v: u64) -> usize {
 }
 
 fn bucket_low(b: usize) -> u64 {
-    if b < 4 {
+    if b < 8 {
         return b as u64;
     }
     let msb = b / 4;
@@ -59,6 +59,7 @@ impl Histogram {
         for (i, b) in self.buckets.iter().enumerate() {
             seen += b.load(Ordering::Relaxed);
             if seen >= target {
+                // Upper bound of the bucket.
                 return bucket_low(i + 1).saturating_sub(1).max(bucket_low(i));
             }
         }
@@ -80,9 +81,20 @@ macro_rules! counters {
             pub load_ns: Histogram,
             /// Writeback of one entry (ns).
             pub writeback_ns: Histogram,
+            /// The first violations, described.
+            pub violation_log: std::sync::Mutex<Vec<String>>,
         }
 
         impl Stats {
+            /// Counts a violation and keeps the first few descriptions.
+            pub fn violation(&self, what: String) {
+                self.violations.fetch_add(1, Ordering::SeqCst);
+                let mut l = self.violation_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if l.len() < 16 {
+                    l.push(what);
+                }
+            }
+
             /// Every counter as (name, value).
             pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
                 vec![$((stringify!($name), self.$name.load(Ordering::Relaxed)),)*]

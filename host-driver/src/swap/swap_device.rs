@@ -188,7 +188,8 @@ impl SwapDevice {
     /// use-after-free (counted as a violation, refused).
     pub fn slots(&self) -> Result<&Clusters, SwapError> {
         if self.freed.load(Ordering::SeqCst) {
-            self.stats.violations.fetch_add(1, Ordering::SeqCst);
+            self.stats
+                .violation(format!("dev{}: slot map used after swapoff", self.id));
             self.hooks
                 .event(|| format!("dev{}: slot map used after swapoff", self.id));
             return Err(SwapError::DeviceGone);
@@ -289,7 +290,7 @@ impl SwapDevice {
         match bad {
             None => Ok(()),
             Some(e) => {
-                self.stats.violations.fetch_add(1, Ordering::SeqCst);
+                self.stats.violation(format!("dev{}: {e}", self.id));
                 self.hooks.event(|| format!("dev{}: {e}", self.id));
                 Err(e.into())
             }

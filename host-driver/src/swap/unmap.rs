@@ -49,6 +49,34 @@ impl System {
         Ok(())
     }
 
+    /// Unmaps page `va` and runs `f` while its PTL is still held (so a user
+    /// of the page sees the unmap and `f`'s effect together).
+    pub fn zap_page_with(&self, mm: &Arc<Mm>, va: u64, f: impl FnOnce()) -> Result<(), SwapError> {
+        let old = {
+            let mut ptl = mm.ptl(va);
+            let old = std::mem::take(&mut ptl[pte_index(va)]);
+            f();
+            old
+        };
+        match old {
+            Pte::Present { folio, .. } => {
+                if folio.mapcount.fetch_sub(1, Ordering::SeqCst) == 1 {
+                    let mut g = folio.lock();
+                    if folio.mapcount.load(Ordering::SeqCst) == 0 {
+                        g.rmap = None;
+                        if g.swap.is_none() {
+                            drop(g);
+                            self.free_folio(&folio);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Pte::Swap(e) => self.free_swap_and_cache(e),
+            Pte::None => Ok(()),
+        }
+    }
+
     /// Exits an address space: zaps all of it.
     pub fn exit_mm(&self, mm: &Arc<Mm>) -> Result<(), SwapError> {
         self.zap(mm, 0..mm.nr_pages())
