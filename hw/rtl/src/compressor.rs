@@ -117,7 +117,14 @@ pub struct Compressor {
     // Registers.
     hsh: [DFF<Bits<12>>; 4],
     tagr: [DFF<Bits<20>>; 4],
-    ppos: [DFF<Bits<12>>; 4],
+    ppos: [DFF<Bits<16>>; 4],
+    /// The previous step's inserts, forwarded to this step's lookups: they are written
+    /// in the same clock as this step's table reads, which see the old contents.
+    prev_hsh: [DFF<Bits<12>>; 4],
+    prev_tag: [DFF<Bits<20>>; 4],
+    prev_pos: [DFF<Bits<16>>; 4],
+    prev_ok: DFF<bool>,
+    stage_ok: DFF<bool>,
     ctr: DFF<Bits<16>>,
     base: DFF<Bits<16>>,
     cursor: DFF<Bits<16>>,
@@ -183,7 +190,6 @@ pub struct Compressor {
     k10: Constant<Bits<16>>,
     k2: Constant<Bits<16>>,
     lane16: [Constant<Bits<16>>; 4],
-    lane12: [Constant<Bits<12>>; 4],
     byte_idx: [Constant<Bits<16>>; 8],
     k4_12: Constant<Bits<12>>,
     k8_12: Constant<Bits<12>>,
@@ -208,6 +214,9 @@ pub struct Compressor {
     bh_raw: Constant<Bits<64>>,
     bh_comp: Constant<Bits<64>>,
     // Scratch.
+    e_valid: [Signal<Local, bool>; 16],
+    e_pos: [Signal<Local, Bits<16>>; 16],
+    e_tag: [Signal<Local, Bits<20>>; 16],
     cv: [Signal<Local, bool>; 4],
     cp: [Signal<Local, Bits<16>>; 4],
     ct: [Signal<Local, Bits<20>>; 4],
@@ -270,6 +279,11 @@ impl Default for Compressor {
             hsh: Default::default(),
             tagr: Default::default(),
             ppos: Default::default(),
+            prev_hsh: Default::default(),
+            prev_tag: Default::default(),
+            prev_pos: Default::default(),
+            prev_ok: Default::default(),
+            stage_ok: Default::default(),
             ctr: Default::default(),
             base: Default::default(),
             cursor: Default::default(),
@@ -335,7 +349,6 @@ impl Default for Compressor {
             k10: k((f::FRAME_HEADER_SIZE + f::BLOCK_HEADER_SIZE) as u64),
             k2: k(2),
             lane16: std::array::from_fn(|i| k(i as u64)),
-            lane12: std::array::from_fn(|i| k(i as u64)),
             byte_idx: std::array::from_fn(|i| k(i as u64)),
             k4_12: k(4),
             k8_12: k(8),
@@ -359,6 +372,9 @@ impl Default for Compressor {
             bh_rle: k(block_header(f::BLOCK_TYPE_RLE, f::PAGE_SIZE)),
             bh_raw: k(block_header(f::BLOCK_TYPE_RAW, f::PAGE_SIZE)),
             bh_comp: k(block_header(f::BLOCK_TYPE_COMPRESSED, 0)),
+            e_valid: Default::default(),
+            e_pos: Default::default(),
+            e_tag: Default::default(),
             cv: Default::default(),
             cp: Default::default(),
             ct: Default::default(),
@@ -397,7 +413,17 @@ impl Logic for Compressor {
             self.tagr[l].d.next = self.tagr[l].q.val();
             self.ppos[l].clock.next = self.clock.val();
             self.ppos[l].d.next = self.ppos[l].q.val();
+            self.prev_hsh[l].clock.next = self.clock.val();
+            self.prev_hsh[l].d.next = self.prev_hsh[l].q.val();
+            self.prev_tag[l].clock.next = self.clock.val();
+            self.prev_tag[l].d.next = self.prev_tag[l].q.val();
+            self.prev_pos[l].clock.next = self.clock.val();
+            self.prev_pos[l].d.next = self.prev_pos[l].q.val();
         }
+        self.prev_ok.clock.next = self.clock.val();
+        self.prev_ok.d.next = self.prev_ok.q.val();
+        self.stage_ok.clock.next = self.clock.val();
+        self.stage_ok.d.next = self.stage_ok.q.val();
         self.pa.clock.next = self.clock.val();
         self.pb.clock.next = self.clock.val();
         self.enc.clock.next = self.clock.val();
@@ -420,7 +446,7 @@ impl Logic for Compressor {
         self.nseq_x.narrow.next = self.nseq.q.val();
         for b in 0..4 {
             self.tag_x[b].narrow.next = self.tagr[b].q.val();
-            self.pos_x[b].narrow.next = self.ppos[b].q.val();
+            self.pos_x[b].narrow.next = self.ppos[b].q.val().get_bits::<12>(0);
         }
         for i in 0..16 {
             self.ht[i].read_clock.next = self.clock.val();
@@ -480,10 +506,13 @@ impl Logic for Compressor {
                     + self.k8_12.val();
             }
         }
-        if (self.state.q.val() == self.s_select.val()) | (self.state.q.val() == self.s_record.val())
-        {
-            // Next step's window.
+        if (self.state.q.val() == self.s_hash.val()) | (self.state.q.val() == self.s_record.val()) {
+            // The next step's window.
             self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
+        }
+        if self.state.q.val() == self.s_select.val() {
+            // The window after the step being hashed in this clock.
+            self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0) + self.k8_12.val();
         }
         if self.state.q.val() == self.s_copy.val() {
             self.pa.rd_pos.next = self.run_pos.q.val().get_bits::<12>(0);
@@ -616,12 +645,21 @@ impl Logic for Compressor {
             self.cp[l].next = self.k0.val();
             self.ct[l].next = self.k0_20.val();
             for b in 0..4 {
-                if (self.ht[4 * l + b].read_data.val().get_bits::<4>(32) == self.epoch.q.val())
-                    & (!self.cv[l].val() | (self.cand_x[4 * l + b].wide.val() > self.cp[l].val()))
+                self.e_valid[4 * l + b].next =
+                    self.ht[4 * l + b].read_data.val().get_bits::<4>(32) == self.epoch.q.val();
+                self.e_pos[4 * l + b].next = self.cand_x[4 * l + b].wide.val();
+                self.e_tag[4 * l + b].next = self.ht[4 * l + b].read_data.val().get_bits::<20>(0);
+                if self.prev_ok.q.val() & (self.prev_hsh[b].q.val() == self.hsh[l].q.val()) {
+                    self.e_valid[4 * l + b].next = true;
+                    self.e_pos[4 * l + b].next = self.prev_pos[b].q.val();
+                    self.e_tag[4 * l + b].next = self.prev_tag[b].q.val();
+                }
+                if self.e_valid[4 * l + b].val()
+                    & (!self.cv[l].val() | (self.e_pos[4 * l + b].val() > self.cp[l].val()))
                 {
                     self.cv[l].next = true;
-                    self.cp[l].next = self.cand_x[4 * l + b].wide.val();
-                    self.ct[l].next = self.ht[4 * l + b].read_data.val().get_bits::<20>(0);
+                    self.cp[l].next = self.e_pos[4 * l + b].val();
+                    self.ct[l].next = self.e_tag[4 * l + b].val();
                 }
             }
             self.hit[l].next = self.cv[l].val()
@@ -684,11 +722,17 @@ impl Logic for Compressor {
             }
         }
         if self.state.q.val() == self.s_hash.val() {
+            // (Re)start of the step pipeline: the window of step `base` is here.
             for l in 0..4 {
                 self.hsh[l].d.next = self.hu[l].hash.val();
                 self.tagr[l].d.next = self.hu[l].tag.val();
-                self.ppos[l].d.next = self.base.q.val().get_bits::<12>(0) + self.lane12[l].val();
+                self.ppos[l].d.next = self.base.q.val() + self.lane16[l].val();
+                self.prev_hsh[l].d.next = self.hsh[l].q.val();
+                self.prev_tag[l].d.next = self.tagr[l].q.val();
+                self.prev_pos[l].d.next = self.ppos[l].q.val();
             }
+            self.prev_ok.d.next = self.stage_ok.q.val();
+            self.stage_ok.d.next = true;
             self.state.d.next = self.s_select.val();
         }
         if self.state.q.val() == self.s_select.val() {
@@ -710,8 +754,17 @@ impl Logic for Compressor {
                     self.state.d.next = self.s_enc_start.val();
                 }
             } else {
+                // Next step: its window was hashed and its lookups issued this clock.
+                for l in 0..4 {
+                    self.hsh[l].d.next = self.hu[l].hash.val();
+                    self.tagr[l].d.next = self.hu[l].tag.val();
+                    self.ppos[l].d.next = self.base.q.val() + self.k4.val() + self.lane16[l].val();
+                    self.prev_hsh[l].d.next = self.hsh[l].q.val();
+                    self.prev_tag[l].d.next = self.tagr[l].q.val();
+                    self.prev_pos[l].d.next = self.ppos[l].q.val();
+                }
+                self.prev_ok.d.next = true;
                 self.base.d.next = self.base.q.val() + self.k4.val();
-                self.state.d.next = self.s_hash.val();
             }
         }
         if self.state.q.val() == self.s_extend.val() {
@@ -873,6 +926,7 @@ impl Logic for Compressor {
                 self.ctr.d.next = self.k0.val();
                 // LOAD presents the first window (base 0) for the first HASH.
                 self.base.d.next = self.k0.val();
+                self.stage_ok.d.next = false;
                 self.page_ctr.d.next = self.page_ctr.q.val() + self.k1_3.val();
                 if self.epoch.q.val() == self.k15_4.val() {
                     self.epoch.d.next = self.k1_4.val();
@@ -889,6 +943,12 @@ pub fn compressor_verilog() -> String {
     let mut uut = Compressor::default();
     uut.connect_all();
     generate_verilog(&uut)
+}
+
+/// Post-synthesis cell counts of the compressor (`yosys synth_xilinx`, see
+/// [`crate::synth`]): LUTs, flops, block RAMs, DSPs. Takes a minute or more.
+pub fn compressor_synth() -> Result<crate::synth::SynthStats, String> {
+    crate::synth::synth_xilinx("compressor", &compressor_verilog())
 }
 
 /// Generates `uut`'s Verilog and lints it with `verilator --lint-only -Wall`.

@@ -207,3 +207,19 @@ fn compressor_verilog_lints() {
     uut.connect_all();
     lint_core("compressor_top", &uut);
 }
+
+/// Area of the whole core; slow (yosys), so run on demand:
+/// `cargo test -p pagepress-rtl --lib compressor_synthesis -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn compressor_synthesis() {
+    let s = compressor_synth().unwrap();
+    eprintln!(
+        "compressor: {} LUT, {} FF, {} RAMB36 + {} RAMB18, {} DSP, {} LUTRAM cells",
+        s.luts, s.ffs, s.bram36, s.bram18, s.dsps, s.lutram_cells
+    );
+    assert!(
+        s.bram36_equiv() > 0.0,
+        "hash table and buffers map to block RAM"
+    );
+}
