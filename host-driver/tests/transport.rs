@@ -308,3 +308,87 @@ fn queue_with_a_bad_ring_is_refused_by_the_device() {
     let c = DeviceClient::open(dev, &client(8, 3)).unwrap();
     assert_eq!(c.queue_count(), 2);
 }
+
+#[test]
+fn late_exclusive_load_is_rescued_on_the_host() {
+    let (c, d) = open_soft(soft(1), &short_timeouts()).unwrap();
+    let p = text_page(31);
+    c.store(31, &p).unwrap();
+    d.inject(FaultRule::delay_completion(
+        Opcode::Load,
+        1,
+        Duration::from_millis(1500),
+    ));
+    let mut out = vec![0u8; PAGE_SIZE];
+    assert_eq!(c.load(31, &mut out, true), Err(PoolError::Timeout));
+    // The device completes the exclusive LOAD later and removes its entry;
+    // the driver keeps the page it delivered. A retry on the same queue runs
+    // behind it, so it finds the rescued page (retrying while the queue is
+    // still stalled behind the delay).
+    let mut retries = 0;
+    let r = loop {
+        match c.load(31, &mut out, true) {
+            Err(PoolError::Timeout) if retries < 100 => retries += 1,
+            r => break r,
+        }
+    };
+    r.unwrap();
+    assert_eq!(out, p);
+    assert_eq!(counter(&c, HostCounter::LateExclusiveLoadsRescued), 1);
+    assert_eq!(counter(&c, HostCounter::RescuedPagesServed), 1);
+    // Exclusive: the page is gone from the host too, and from the device.
+    assert_eq!(
+        c.load(31, &mut out, false),
+        Err(PoolError::NotFound { page: 0 })
+    );
+    assert_eq!(d.stat(StatCounter::Entries), 0);
+}
+
+#[test]
+fn rescued_pages_are_dropped_by_store_and_invalidate() {
+    let (c, d) = open_soft(soft(1), &short_timeouts()).unwrap();
+    c.store(40, &text_page(40)).unwrap();
+    c.store(41, &text_page(41)).unwrap();
+    d.inject(FaultRule::delay_completion(
+        Opcode::Load,
+        1,
+        Duration::from_millis(600),
+    ));
+    let mut two = vec![0u8; 2 * PAGE_SIZE];
+    assert_eq!(c.load(40, &mut two, true), Err(PoolError::Timeout));
+    while counter(&c, HostCounter::LateExclusiveLoadsRescued) == 0 {
+        std::thread::sleep(Duration::from_millis(50));
+        c.queue_pair(0).reap_now();
+    }
+    // Non-exclusive reads see the rescued pages and keep them.
+    c.read_for_writeback(40, &mut two).unwrap();
+    assert_eq!(&two[..PAGE_SIZE], &text_page(40)[..]);
+    assert_eq!(&two[PAGE_SIZE..], &text_page(41)[..]);
+    // A new store supersedes slot 40's rescued page; invalidate drops 41's.
+    c.store(40, &text_page(400)).unwrap();
+    let mut one = vec![0u8; PAGE_SIZE];
+    c.load(40, &mut one, false).unwrap();
+    assert_eq!(one, text_page(400));
+    assert_eq!(c.invalidate(41, 1).unwrap(), 1);
+    assert_eq!(
+        c.load(41, &mut one, false),
+        Err(PoolError::NotFound { page: 0 })
+    );
+}
+
+#[test]
+fn reopening_a_device_resets_it() {
+    let dev = SoftDevice::new(soft(2));
+    {
+        let c = DeviceClient::open(dev.clone(), &client(2, 3)).unwrap();
+        c.store(1, &text_page(1)).unwrap();
+        assert_eq!(dev.stat(StatCounter::Entries), 1);
+    }
+    let c = DeviceClient::open(dev.clone(), &client(2, 3)).unwrap();
+    assert_eq!(dev.stat(StatCounter::Entries), 0);
+    let mut out = vec![0u8; PAGE_SIZE];
+    assert_eq!(
+        c.load(1, &mut out, false),
+        Err(PoolError::NotFound { page: 0 })
+    );
+}

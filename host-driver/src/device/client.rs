@@ -26,7 +26,7 @@
 
 use super::DeviceError;
 use super::backend::DeviceBackend;
-use super::queue::{QueuePair, Request};
+use super::queue::{QueuePair, Request, RescuedPages};
 use super::ring::{CompletionRing, SubmissionRing};
 use crate::pool::{CompressedPool, DeviceStats, PoolError, StoreInfo};
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME, COMMAND_SIZE, COMPLETION_SIZE};
@@ -60,10 +60,15 @@ pub enum HostCounter {
     StrayCompletions,
     /// Requests split because they exceed the device's `MAX_NR_PAGES`.
     SplitRequests,
+    /// Exclusive LOADs that completed after their timeout: their pages
+    /// (removed from the device) are kept on the host.
+    LateExclusiveLoadsRescued,
+    /// Pages served from the host's rescued pages.
+    RescuedPagesServed,
 }
 
 impl HostCounter {
-    pub const ALL: [HostCounter; 8] = [
+    pub const ALL: [HostCounter; 10] = [
         HostCounter::CorruptCpuDecoded,
         HostCounter::CorruptLost,
         HostCounter::Timeouts,
@@ -72,6 +77,8 @@ impl HostCounter {
         HostCounter::LateCompletionsDiscarded,
         HostCounter::StrayCompletions,
         HostCounter::SplitRequests,
+        HostCounter::LateExclusiveLoadsRescued,
+        HostCounter::RescuedPagesServed,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -84,6 +91,8 @@ impl HostCounter {
             HostCounter::LateCompletionsDiscarded => "late_completion_discarded",
             HostCounter::StrayCompletions => "stray_completion",
             HostCounter::SplitRequests => "split_request",
+            HostCounter::LateExclusiveLoadsRescued => "late_exclusive_load_rescued",
+            HostCounter::RescuedPagesServed => "rescued_page_served",
         }
     }
 }
@@ -205,6 +214,8 @@ pub struct DeviceClient {
     stats_base: u32,
     queues: Vec<QueuePair>,
     counters: Arc<HostCounters>,
+    /// Pages of late exclusive LOADs (see [`RescuedPages`]).
+    rescued: Arc<RescuedPages>,
     command_timeout: Duration,
     cleanup_timeout: Duration,
 }
@@ -288,6 +299,7 @@ impl DeviceClient {
 
         let log2 = cfg.queue_log2.clamp(1, caps.max_queue_log2);
         let counters = Arc::new(HostCounters::default());
+        let rescued = Arc::new(RescuedPages::default());
         let mut qps = Vec::with_capacity(nq as usize);
         for q in 0..nq {
             let window = queues_base + queues::FIRST + q * stride;
@@ -315,6 +327,7 @@ impl DeviceClient {
                 q,
                 Arc::clone(&backend),
                 Arc::clone(&counters),
+                Arc::clone(&rescued),
                 sq,
                 cq,
                 cfg.spin,
@@ -330,6 +343,7 @@ impl DeviceClient {
             stats_base,
             queues: qps,
             counters,
+            rescued,
             command_timeout: cfg.command_timeout,
             cleanup_timeout: cfg.cleanup_timeout,
         })
@@ -539,9 +553,21 @@ impl DeviceClient {
             return Err(PoolError::BadCommand);
         }
         let q = self.queue();
+        let nr = (out.len() / PAGE_SIZE) as u32;
+        if self.rescued.any_in(slot, nr) {
+            return self.load_with_rescued(q, op, slot, out, exclusive);
+        }
         let part_bytes = self.max_nr() * PAGE_SIZE;
         if out.len() <= part_bytes {
-            return self.load_part(q, op, slot, out, exclusive);
+            return match self.load_part(q, op, slot, out, exclusive) {
+                // A late exclusive LOAD of this slot on this queue completed
+                // ahead of this one (queues run in order): its pages are on
+                // the host now.
+                Err(PoolError::NotFound { .. }) if self.rescued.any_in(slot, nr) => {
+                    self.load_with_rescued(q, op, slot, out, exclusive)
+                }
+                other => other,
+            };
         }
         self.counters.add(HostCounter::SplitRequests, 1);
         for (k, part) in out.chunks_mut(part_bytes).enumerate() {
@@ -552,6 +578,45 @@ impl DeviceClient {
         if exclusive {
             self.invalidate_on(q, slot, (out.len() / PAGE_SIZE) as u32)?;
         }
+        Ok(())
+    }
+}
+
+impl DeviceClient {
+    /// A load whose range holds rescued pages: those come from the host, the
+    /// others from the device one by one.
+    fn load_with_rescued(
+        &self,
+        q: &QueuePair,
+        op: Opcode,
+        slot: u32,
+        out: &mut [u8],
+        exclusive: bool,
+    ) -> Result<(), PoolError> {
+        let take = exclusive && op == Opcode::Load;
+        // Device pages first, so that a failure leaves the rescued ones.
+        let mut from_host = Vec::new();
+        for (i, page) in out.chunks_exact_mut(PAGE_SIZE).enumerate() {
+            let s = slot + i as u32;
+            if self.rescued.copy_out(s, page, false) {
+                from_host.push(s);
+            } else {
+                self.load_part(q, op, s, page, false)
+                    .map_err(|e| with_page_offset(e, i as u32))?;
+            }
+        }
+        if take {
+            for (i, _) in out.chunks_exact(PAGE_SIZE).enumerate() {
+                let s = slot + i as u32;
+                if !from_host.contains(&s) {
+                    self.invalidate_part(q, s, 1)?;
+                }
+            }
+            self.rescued
+                .remove_range(slot, (out.len() / PAGE_SIZE) as u32);
+        }
+        self.counters
+            .add(HostCounter::RescuedPagesServed, from_host.len() as u64);
         Ok(())
     }
 }
@@ -573,6 +638,9 @@ impl CompressedPool for DeviceClient {
             return Err(PoolError::BadCommand);
         }
         let q = self.queue();
+        // New data supersedes any rescued page of the range.
+        self.rescued
+            .remove_range(slot, (pages.len() / PAGE_SIZE) as u32);
         let part_bytes = self.max_nr() * PAGE_SIZE;
         if pages.len() <= part_bytes {
             return self.store_part(q, slot, pages);
@@ -611,7 +679,8 @@ impl CompressedPool for DeviceClient {
         if nr == 0 {
             return Ok(0);
         }
-        self.invalidate_on(self.queue(), slot, nr)
+        let rescued = self.rescued.remove_range(slot, nr);
+        Ok(self.invalidate_on(self.queue(), slot, nr)? + rescued)
     }
 
     fn stats(&self) -> Result<DeviceStats, PoolError> {

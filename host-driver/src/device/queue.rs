@@ -23,6 +23,8 @@ use super::client::{HostCounter, HostCounters};
 use super::dma::DmaRegion;
 use super::ring::{CompletionRing, SubmissionRing};
 use crate::pool::PoolError;
+use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME};
+use pagepress_abi::format::PAGE_SIZE;
 use pagepress_abi::regs::queues;
 use pagepress_abi::{Command, Completion, Opcode};
 use std::sync::atomic::{Ordering, fence};
@@ -53,6 +55,73 @@ struct CommandSlot {
     generation: u16,
     state: SlotState,
     bounce: Option<DmaRegion>,
+    /// For an exclusive LOAD: its first slot and page count, so that a late
+    /// successful completion's pages can be rescued (the device has removed
+    /// the entries and the data is only in the bounce buffer).
+    exclusive_load: Option<(u32, u16)>,
+}
+
+/// Pages of exclusive LOADs that completed after their submitter gave up:
+/// the device no longer holds them, so the host keeps them until the slot is
+/// loaded, stored or invalidated again.
+///
+/// Lock order: taken under a queue's state lock (by the reaper) and alone.
+#[derive(Debug, Default)]
+pub struct RescuedPages {
+    /// Number of pages held, readable without the lock.
+    len: std::sync::atomic::AtomicUsize,
+    pages: Mutex<std::collections::HashMap<u32, Box<[u8]>>>,
+}
+
+impl RescuedPages {
+    fn lock(&self) -> MutexGuard<'_, std::collections::HashMap<u32, Box<[u8]>>> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len.load(Ordering::Acquire) == 0
+    }
+
+    fn insert(&self, slot: u32, page: Box<[u8]>) {
+        let mut m = self.lock();
+        m.insert(slot, page);
+        self.len.store(m.len(), Ordering::Release);
+    }
+
+    /// Whether any slot of `slot .. slot + nr` is held.
+    pub fn any_in(&self, slot: u32, nr: u32) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        let m = self.lock();
+        (slot..slot.saturating_add(nr)).any(|s| m.contains_key(&s))
+    }
+
+    /// Copies slot's page into `out`; removes it when `take`. False if absent.
+    pub fn copy_out(&self, slot: u32, out: &mut [u8], take: bool) -> bool {
+        let mut m = self.lock();
+        let found = if take {
+            m.remove(&slot).map(|p| out.copy_from_slice(&p)).is_some()
+        } else {
+            m.get(&slot).map(|p| out.copy_from_slice(p)).is_some()
+        };
+        self.len.store(m.len(), Ordering::Release);
+        found
+    }
+
+    /// Drops the pages of `slot .. slot + nr`; returns how many there were.
+    pub fn remove_range(&self, slot: u32, nr: u32) -> u32 {
+        if self.is_empty() {
+            return 0;
+        }
+        let mut m = self.lock();
+        let mut n = 0;
+        for s in slot..slot.saturating_add(nr) {
+            n += m.remove(&s).is_some() as u32;
+        }
+        self.len.store(m.len(), Ordering::Release);
+        n
+    }
 }
 
 /// Everything a queue's lock protects.
@@ -92,6 +161,7 @@ pub struct QueuePair {
     slot_bits: u32,
     backend: Arc<dyn DeviceBackend>,
     counters: Arc<HostCounters>,
+    rescued: Arc<RescuedPages>,
     /// How long a waiter polls before it sleeps on the interrupt.
     spin: Duration,
     state: Mutex<QueueState>,
@@ -114,6 +184,7 @@ impl QueuePair {
         vector: u32,
         backend: Arc<dyn DeviceBackend>,
         counters: Arc<HostCounters>,
+        rescued: Arc<RescuedPages>,
         sq: SubmissionRing,
         cq: CompletionRing,
         spin: Duration,
@@ -126,6 +197,7 @@ impl QueuePair {
                 generation: 0,
                 state: SlotState::Free,
                 bounce: None,
+                exclusive_load: None,
             })
             .collect();
         QueuePair {
@@ -135,6 +207,7 @@ impl QueuePair {
             slot_bits,
             backend,
             counters,
+            rescued,
             spin,
             state: Mutex::new(QueueState {
                 sq,
@@ -177,6 +250,16 @@ impl QueuePair {
             match slot.state {
                 SlotState::InFlight => slot.state = SlotState::Done(c),
                 SlotState::Abandoned => {
+                    if let (Some((first, nr)), Some(bounce)) = (slot.exclusive_load, &slot.bounce)
+                        && c.status == pagepress_abi::Status::Ok as u8
+                    {
+                        for i in 0..nr as usize {
+                            let mut page = vec![0u8; PAGE_SIZE].into_boxed_slice();
+                            bounce.read_bytes(i * PAGE_SIZE, &mut page);
+                            self.rescued.insert(first + i as u32, page);
+                        }
+                        self.counters.add(HostCounter::LateExclusiveLoadsRescued, 1);
+                    }
                     slot.state = SlotState::Free;
                     st.free.push(idx as u16);
                     self.counters.add(HostCounter::LateCompletionsDiscarded, 1);
@@ -252,6 +335,10 @@ impl QueuePair {
                     slot.generation =
                         slot.generation.wrapping_add(1) & ((1 << (16 - self.slot_bits)) - 1);
                     slot.state = SlotState::InFlight;
+                    slot.exclusive_load = (opcode == Opcode::Load
+                        && req.flags & CMD_FLAG_EXCLUSIVE != 0
+                        && req.flags & CMD_FLAG_RAW_FRAME == 0)
+                        .then_some((req.slot, req.nr_pages));
                     let cid = (slot.generation << self.slot_bits) | idx as u16;
                     let mut cmd = Command::new(opcode, cid, req.slot, req.nr_pages, addr);
                     cmd.flags = req.flags;
@@ -343,6 +430,12 @@ impl QueuePair {
             self.backend
                 .wait_interrupt(self.vector, seen, deadline.saturating_duration_since(now));
         }
+    }
+
+    /// Reaps whatever completions have arrived (so late ones are handled).
+    pub fn reap_now(&self) {
+        let mut st = self.lock();
+        self.reap(&mut st);
     }
 
     /// Number of slots currently abandoned (for tests).

@@ -462,3 +462,58 @@ impl Engine {
         Outcome::ok(STAT_COUNT as u32, 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        let params = EngineParams {
+            max_slots: 1024,
+            max_nr_pages: 8,
+            alloc_unit: 64,
+        };
+        let core = Core {
+            index: RadixIndex::new(1024, 64),
+            alloc: UnitAllocator::new(1024),
+            devmem: vec![0; 1024 * 64],
+        };
+        Engine::new(params, core, FaultState::default(), DmaSpace::new())
+    }
+
+    #[test]
+    fn unknown_opcode_and_flags_are_bad_commands() {
+        let e = engine();
+        let mut tlb = Iotlb::default();
+        let unknown = Command {
+            opcode: Opcode::ALL.len() as u8,
+            nr_pages: 1,
+            ..Default::default()
+        };
+        assert_eq!(e.execute(&unknown, &mut tlb).status, Status::BadCommand);
+        let bad_flags = Command {
+            flags: 0x40,
+            ..Command::new(Opcode::Invalidate, 1, 0, 1, 0)
+        };
+        assert_eq!(e.execute(&bad_flags, &mut tlb).status, Status::BadCommand);
+        let too_many = Command::new(Opcode::Invalidate, 1, 0, 9, 0);
+        assert_eq!(e.execute(&too_many, &mut tlb).status, Status::BadCommand);
+        assert_eq!(e.stat(StatCounter::ErrBadCommand), 3);
+        // STATS into a short buffer.
+        let stats = Command {
+            len: 8,
+            ..Command::new(Opcode::Stats, 1, 0, 0, 0)
+        };
+        assert_eq!(e.execute(&stats, &mut tlb).status, Status::BufferTooSmall);
+    }
+
+    #[test]
+    fn fill_frames_decode_to_the_filled_page() {
+        for word in [0u64, 0x4242_4242_4242_4242, 0x0102_0304_0506_0708] {
+            let frame = Engine::fill_frame(word);
+            let mut page = [0u8; PAGE_SIZE];
+            pagepress_codec::decompress_page(&frame, &mut page).unwrap();
+            assert!(page.chunks_exact(8).all(|c| c == word.to_le_bytes()));
+        }
+    }
+}
