@@ -63,10 +63,7 @@ const S_DECIDE: u64 = 8;
 const S_HDR_BUILD: u64 = 9;
 const S_HDR0: u64 = 10;
 const S_HDR1: u64 = 11;
-const S_SEQ_READ: u64 = 12;
-const S_SEQ_WAIT: u64 = 13;
 const S_COPY: u64 = 14;
-const S_NEXT_SEQ: u64 = 15;
 const S_SEQ_HDR: u64 = 16;
 const S_DRAIN: u64 = 17;
 
@@ -100,6 +97,9 @@ pub struct Compressor {
     seq_ll: RAM<Bits<16>, 10>,
     seq_ml: RAM<Bits<16>, 10>,
     seq_ov: RAM<Bits<16>, 10>,
+    /// Literal runs (start, length) in page order, the tail included.
+    run_start: RAM<Bits<16>, 10>,
+    run_len: RAM<Bits<16>, 10>,
     bs: RAM<Bits<64>, 9>,
     // Units.
     hu: [Hash4Unit; 4],
@@ -138,8 +138,8 @@ pub struct Compressor {
     flen: DFF<Bits<16>>,
     bsize: DFF<Bits<16>>,
     nlit: DFF<Bits<16>>,
-    seq_i: DFF<Bits<16>>,
-    lit_pos: DFF<Bits<16>>,
+    ri: DFF<Bits<16>>,
+    nruns: DFF<Bits<16>>,
     run_pos: DFF<Bits<16>>,
     run_rem: DFF<Bits<16>>,
     state: DFF<Bits<5>>,
@@ -155,7 +155,7 @@ pub struct Compressor {
     hdr_n: DFF<Bits<4>>,
     run_src_bs: DFF<bool>,
     run_end: DFF<bool>,
-    run_tail: DFF<bool>,
+    run_multi: DFF<bool>,
     s_clear: Constant<Bits<5>>,
     s_load: Constant<Bits<5>>,
     s_hash: Constant<Bits<5>>,
@@ -168,10 +168,7 @@ pub struct Compressor {
     s_hdr_build: Constant<Bits<5>>,
     s_hdr0: Constant<Bits<5>>,
     s_hdr1: Constant<Bits<5>>,
-    s_seq_read: Constant<Bits<5>>,
-    s_seq_wait: Constant<Bits<5>>,
     s_copy: Constant<Bits<5>>,
-    s_next_seq: Constant<Bits<5>>,
     s_seq_hdr: Constant<Bits<5>>,
     s_drain: Constant<Bits<5>>,
     k0: Constant<Bits<16>>,
@@ -229,6 +226,7 @@ pub struct Compressor {
     ref_byte: Signal<Local, Bits<8>>,
     filled_new: Signal<Local, bool>,
     cnt: Signal<Local, Bits<16>>,
+    ri_next: Signal<Local, Bits<16>>,
     d_nlit: Signal<Local, Bits<16>>,
     d_lh: Signal<Local, Bits<16>>,
     d_size: Signal<Local, Bits<16>>,
@@ -263,6 +261,8 @@ impl Default for Compressor {
             seq_ll: Default::default(),
             seq_ml: Default::default(),
             seq_ov: Default::default(),
+            run_start: Default::default(),
+            run_len: Default::default(),
             bs: Default::default(),
             hu: Default::default(),
             enc: Default::default(),
@@ -297,8 +297,8 @@ impl Default for Compressor {
             flen: Default::default(),
             bsize: Default::default(),
             nlit: Default::default(),
-            seq_i: Default::default(),
-            lit_pos: Default::default(),
+            ri: Default::default(),
+            nruns: Default::default(),
             run_pos: Default::default(),
             run_rem: Default::default(),
             state: Default::default(),
@@ -314,7 +314,7 @@ impl Default for Compressor {
             hdr_n: Default::default(),
             run_src_bs: Default::default(),
             run_end: Default::default(),
-            run_tail: Default::default(),
+            run_multi: Default::default(),
             s_clear: k(S_CLEAR),
             s_load: k(S_LOAD),
             s_hash: k(S_HASH),
@@ -327,10 +327,7 @@ impl Default for Compressor {
             s_hdr_build: k(S_HDR_BUILD),
             s_hdr0: k(S_HDR0),
             s_hdr1: k(S_HDR1),
-            s_seq_read: k(S_SEQ_READ),
-            s_seq_wait: k(S_SEQ_WAIT),
             s_copy: k(S_COPY),
-            s_next_seq: k(S_NEXT_SEQ),
             s_seq_hdr: k(S_SEQ_HDR),
             s_drain: k(S_DRAIN),
             k0: k(0),
@@ -387,6 +384,7 @@ impl Default for Compressor {
             ref_byte: Default::default(),
             filled_new: Default::default(),
             cnt: Default::default(),
+            ri_next: Default::default(),
             d_nlit: Default::default(),
             d_lh: Default::default(),
             d_size: Default::default(),
@@ -403,8 +401,8 @@ impl Logic for Compressor {
     fn update(&mut self) {
         dff_setup!(
             self, clock, ctr, base, cursor, lit_start, rep0, nseq, sum_ml, mpos, mcand, mlen, flen,
-            bsize, nlit, seq_i, lit_pos, run_pos, run_rem, state, epoch, page_ctr, filled,
-            fill_byte, primed, kind, lh, hdr_lo, hdr_hi, hdr_n, run_src_bs, run_end, run_tail
+            bsize, nlit, ri, nruns, run_pos, run_rem, state, epoch, page_ctr, filled, fill_byte,
+            primed, kind, lh, hdr_lo, hdr_hi, hdr_n, run_src_bs, run_end, run_multi
         );
         for l in 0..4 {
             self.hsh[l].clock.next = self.clock.val();
@@ -435,6 +433,10 @@ impl Logic for Compressor {
         self.seq_ov.read_clock.next = self.clock.val();
         self.seq_ov.write_clock.next = self.clock.val();
         self.bs.read_clock.next = self.clock.val();
+        self.run_start.read_clock.next = self.clock.val();
+        self.run_start.write_clock.next = self.clock.val();
+        self.run_len.read_clock.next = self.clock.val();
+        self.run_len.write_clock.next = self.clock.val();
         self.bs.write_clock.next = self.clock.val();
 
         // ---- widenings of registers and RAM outputs ----
@@ -518,7 +520,13 @@ impl Logic for Compressor {
             self.pa.rd_pos.next = self.run_pos.q.val().get_bits::<12>(0);
             if self.primed.q.val() & self.pk.in_ready.val() {
                 self.pa.rd_pos.next = self.run_pos.q.val().get_bits::<12>(0) + self.k8_12.val();
+                if self.run_multi.q.val() & (self.run_rem.q.val() <= self.k8.val()) {
+                    self.pa.rd_pos.next = self.run_start.read_data.val().get_bits::<12>(0);
+                }
             }
+        }
+        if self.state.q.val() == self.s_hdr1.val() {
+            self.pa.rd_pos.next = self.run_start.read_data.val().get_bits::<12>(0);
         }
         // ---- bitstream buffer: written by the encoder, read by the copy engine ----
         self.bs.write_address.next = self.enc.bs_addr.val();
@@ -544,16 +552,24 @@ impl Logic for Compressor {
         self.seq_ll.write_enable.next = self.state.q.val() == self.s_record.val();
         self.seq_ml.write_enable.next = self.state.q.val() == self.s_record.val();
         self.seq_ov.write_enable.next = self.state.q.val() == self.s_record.val();
-        self.seq_ll.read_address.next = self.seq_i.q.val().get_bits::<10>(0);
-        self.seq_ml.read_address.next = self.seq_i.q.val().get_bits::<10>(0);
-        self.seq_ov.read_address.next = self.seq_i.q.val().get_bits::<10>(0);
-        if (self.state.q.val() == self.s_enc_start.val())
-            | (self.state.q.val() == self.s_enc_wait.val())
-        {
-            self.seq_ll.read_address.next = self.enc.seq_addr.val();
-            self.seq_ml.read_address.next = self.enc.seq_addr.val();
-            self.seq_ov.read_address.next = self.enc.seq_addr.val();
+        self.seq_ll.read_address.next = self.enc.seq_addr.val();
+        self.seq_ml.read_address.next = self.enc.seq_addr.val();
+        self.seq_ov.read_address.next = self.enc.seq_addr.val();
+        // ---- literal-run list: written by RECORD (and the tail at ENC_START) ----
+        self.run_start.write_address.next = self.nruns.q.val().get_bits::<10>(0);
+        self.run_len.write_address.next = self.nruns.q.val().get_bits::<10>(0);
+        self.run_start.write_data.next = self.lit_start.q.val();
+        self.run_len.write_data.next = self.mpos.q.val() - self.lit_start.q.val();
+        self.run_start.write_enable.next = (self.state.q.val() == self.s_record.val())
+            & (self.mpos.q.val() != self.lit_start.q.val());
+        if self.state.q.val() == self.s_enc_start.val() {
+            self.run_len.write_data.next = self.k4096.val() - self.lit_start.q.val();
+            self.run_start.write_enable.next = self.lit_start.q.val() != self.k4096.val();
         }
+        self.run_len.write_enable.next = self.run_start.write_enable.val();
+        // The read address is the next value of `ri`: the RAM output always holds
+        // run `ri`, the next run to copy, so runs follow each other without a gap.
+        self.ri_next.next = self.ri.q.val();
         // ---- sequence encoder ----
         self.enc.ll.next = self.seq_ll.read_data.val();
         self.enc.ml.next = self.seq_ml.read_data.val();
@@ -712,6 +728,7 @@ impl Logic for Compressor {
                     self.lit_start.d.next = self.k0.val();
                     self.rep0.d.next = self.k1.val();
                     self.nseq.d.next = self.k0.val();
+                    self.nruns.d.next = self.k0.val();
                     self.sum_ml.d.next = self.k0.val();
                     if self.filled_new.val() {
                         self.state.d.next = self.s_decide.val();
@@ -777,6 +794,9 @@ impl Logic for Compressor {
             }
         }
         if self.state.q.val() == self.s_record.val() {
+            if self.mpos.q.val() != self.lit_start.q.val() {
+                self.nruns.d.next = self.nruns.q.val() + self.k1.val();
+            }
             self.nseq.d.next = self.nseq.q.val() + self.k1.val();
             self.sum_ml.d.next = self.sum_ml.q.val() + self.mlen.q.val();
             self.rep0.d.next = self.mpos.q.val() - self.mcand.q.val();
@@ -790,6 +810,10 @@ impl Logic for Compressor {
             }
         }
         if self.state.q.val() == self.s_enc_start.val() {
+            if self.lit_start.q.val() != self.k4096.val() {
+                self.nruns.d.next = self.nruns.q.val() + self.k1.val();
+            }
+            self.ri_next.next = self.k0.val();
             self.state.d.next = self.s_enc_wait.val();
         }
         if self.state.q.val() == self.s_enc_wait.val() {
@@ -851,44 +875,19 @@ impl Logic for Compressor {
                     self.run_rem.d.next = self.k4096.val();
                     self.run_src_bs.d.next = false;
                     self.run_end.d.next = true;
-                    self.run_tail.d.next = false;
+                    self.run_multi.d.next = false;
                     self.state.d.next = self.s_copy.val();
-                } else {
-                    self.seq_i.d.next = self.k0.val();
-                    self.lit_pos.d.next = self.k0.val();
-                    self.state.d.next = self.s_seq_read.val();
-                }
-            }
-        }
-        if self.state.q.val() == self.s_seq_read.val() {
-            self.state.d.next = self.s_seq_wait.val();
-        }
-        if self.state.q.val() == self.s_seq_wait.val() {
-            self.lit_pos.d.next =
-                self.lit_pos.q.val() + self.seq_ll.read_data.val() + self.seq_ml.read_data.val();
-            self.run_pos.d.next = self.lit_pos.q.val();
-            self.run_rem.d.next = self.seq_ll.read_data.val();
-            self.run_src_bs.d.next = false;
-            self.run_end.d.next = false;
-            self.run_tail.d.next = false;
-            self.primed.d.next = false;
-            if self.seq_ll.read_data.val() == self.k0.val() {
-                self.state.d.next = self.s_next_seq.val();
-            } else {
-                self.state.d.next = self.s_copy.val();
-            }
-        }
-        if self.state.q.val() == self.s_next_seq.val() {
-            self.seq_i.d.next = self.seq_i.q.val() + self.k1.val();
-            self.state.d.next = self.s_seq_read.val();
-            if self.seq_i.q.val() + self.k1.val() == self.nseq.q.val() {
-                self.run_pos.d.next = self.lit_pos.q.val();
-                self.run_rem.d.next = self.k4096.val() - self.lit_pos.q.val();
-                self.run_tail.d.next = true;
-                self.primed.d.next = false;
-                if self.lit_pos.q.val() == self.k4096.val() {
+                } else if self.nruns.q.val() == self.k0.val() {
                     self.state.d.next = self.s_seq_hdr.val();
                 } else {
+                    // First literal run: its start is on the run RAM's output now.
+                    self.run_pos.d.next = self.run_start.read_data.val();
+                    self.run_rem.d.next = self.run_len.read_data.val();
+                    self.ri_next.next = self.k1.val();
+                    self.run_src_bs.d.next = false;
+                    self.run_end.d.next = false;
+                    self.run_multi.d.next = true;
+                    self.primed.d.next = true;
                     self.state.d.next = self.s_copy.val();
                 }
             }
@@ -901,10 +900,13 @@ impl Logic for Compressor {
                 if self.run_rem.q.val() <= self.k8.val() {
                     if self.run_end.q.val() {
                         self.state.d.next = self.s_drain.val();
-                    } else if self.run_tail.q.val() {
+                    } else if self.ri.q.val() == self.nruns.q.val() {
                         self.state.d.next = self.s_seq_hdr.val();
                     } else {
-                        self.state.d.next = self.s_next_seq.val();
+                        // Next literal run, back to back.
+                        self.run_pos.d.next = self.run_start.read_data.val();
+                        self.run_rem.d.next = self.run_len.read_data.val();
+                        self.ri_next.next = self.ri.q.val() + self.k1.val();
                     }
                 }
             }
@@ -915,11 +917,14 @@ impl Logic for Compressor {
                 self.run_rem.d.next = self.enc.bs_len.val();
                 self.run_src_bs.d.next = true;
                 self.run_end.d.next = true;
-                self.run_tail.d.next = false;
+                self.run_multi.d.next = false;
                 self.primed.d.next = false;
                 self.state.d.next = self.s_copy.val();
             }
         }
+        self.ri.d.next = self.ri_next.val();
+        self.run_start.read_address.next = self.ri_next.val().get_bits::<10>(0);
+        self.run_len.read_address.next = self.ri_next.val().get_bits::<10>(0);
         if self.state.q.val() == self.s_drain.val() {
             if self.pk.empty.val() {
                 self.state.d.next = self.s_load.val();
