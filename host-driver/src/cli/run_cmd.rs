@@ -71,10 +71,13 @@ pub struct RunArgs {
     /// Percentage of touches that write a new page.
     #[arg(long, default_value_t = 30)]
     pub write_pct: u32,
-    /// Page contents: a file of whole 4 KiB pages (default: synthetic pages of
-    /// mixed compressibility).
+    /// Page contents from a corpus file (`pagepress corpus`); default:
+    /// synthetic pages of mixed compressibility.
     #[arg(long)]
     pub corpus: Option<PathBuf>,
+    /// Build a real-page corpus now from child processes and use it.
+    #[arg(long, conflicts_with = "corpus")]
+    pub build_corpus: bool,
     /// Always swap in through the swap cache (no skip-swapcache path).
     #[arg(long)]
     pub always_swapcache: bool,
@@ -87,19 +90,17 @@ pub struct RunArgs {
 }
 
 fn load_pages(args: &RunArgs, want: usize) -> Result<PageSet, String> {
-    match &args.corpus {
-        None => Ok(PageSet::synthetic(want.clamp(64, 4096), args.seed)),
-        Some(p) => {
-            let data = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            if data.starts_with(b"PPCORPUS") {
-                return Err(format!(
-                    "{}: corpus container files are not read by `run` yet; give raw pages",
-                    p.display()
-                ));
-            }
-            PageSet::from_bytes(data).map_err(|e| format!("{}: {e}", p.display()))
-        }
+    let corpus = match (&args.corpus, args.build_corpus) {
+        (None, false) => return Ok(PageSet::synthetic(want.clamp(64, 4096), args.seed)),
+        (Some(p), _) => crate::corpus::load_or_build(Some(p)),
+        (None, true) => crate::corpus::load_or_build(None),
     }
+    .map_err(|e| format!("corpus: {e}"))?;
+    let mut data = Vec::with_capacity(corpus.page_count() * PAGE_SIZE);
+    for p in corpus.pages() {
+        data.extend_from_slice(&p[..]);
+    }
+    PageSet::from_bytes(data).map_err(|e| format!("corpus: {e}"))
 }
 
 fn us(ns: u64) -> f64 {

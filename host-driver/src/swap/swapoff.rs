@@ -12,6 +12,10 @@ use super::{SwapError, System};
 use std::path::{Path, PathBuf};
 use std::sync::PoisonError;
 
+/// Temporary backing files made by this process (unique names across the
+/// swap systems of one process).
+static TEMP_FILES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl System {
     /// Activates a swap device of `cfg.swap_slots` slots on a backing file at
     /// `path` (kept afterwards), or a temporary one (removed at swapoff).
@@ -26,8 +30,11 @@ impl System {
         let (p, remove): (PathBuf, bool) = match path {
             Some(p) => (p.to_path_buf(), false),
             None => (
-                std::env::temp_dir()
-                    .join(format!("pagepress-swap-{}-{id}.img", std::process::id())),
+                std::env::temp_dir().join(format!(
+                    "pagepress-swap-{}-{}.img",
+                    std::process::id(),
+                    TEMP_FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                )),
                 true,
             ),
         };
