@@ -56,7 +56,6 @@ const S_LOAD: u64 = 1;
 const S_HASH: u64 = 2;
 const S_SELECT: u64 = 3;
 const S_EXTEND: u64 = 4;
-const S_RECORD: u64 = 5;
 const S_ENC_START: u64 = 6;
 const S_ENC_WAIT: u64 = 7;
 const S_DECIDE: u64 = 8;
@@ -124,6 +123,8 @@ pub struct Compressor {
     prev_tag: [DFF<Bits<20>>; 4],
     prev_pos: [DFF<Bits<16>>; 4],
     prev_ok: DFF<bool>,
+    /// The match being extended was found in the page's last step.
+    last_step_match: DFF<bool>,
     stage_ok: DFF<bool>,
     ctr: DFF<Bits<16>>,
     base: DFF<Bits<16>>,
@@ -161,7 +162,6 @@ pub struct Compressor {
     s_hash: Constant<Bits<5>>,
     s_select: Constant<Bits<5>>,
     s_extend: Constant<Bits<5>>,
-    s_record: Constant<Bits<5>>,
     s_enc_start: Constant<Bits<5>>,
     s_enc_wait: Constant<Bits<5>>,
     s_decide: Constant<Bits<5>>,
@@ -226,6 +226,10 @@ pub struct Compressor {
     ref_byte: Signal<Local, Bits<8>>,
     filled_new: Signal<Local, bool>,
     cnt: Signal<Local, Bits<16>>,
+    sel_pos: Signal<Local, Bits<16>>,
+    sel_cand: Signal<Local, Bits<16>>,
+    fin_len: Signal<Local, Bits<16>>,
+    ext_done: Signal<Local, bool>,
     ri_next: Signal<Local, Bits<16>>,
     d_nlit: Signal<Local, Bits<16>>,
     d_lh: Signal<Local, Bits<16>>,
@@ -283,6 +287,7 @@ impl Default for Compressor {
             prev_tag: Default::default(),
             prev_pos: Default::default(),
             prev_ok: Default::default(),
+            last_step_match: Default::default(),
             stage_ok: Default::default(),
             ctr: Default::default(),
             base: Default::default(),
@@ -320,7 +325,6 @@ impl Default for Compressor {
             s_hash: k(S_HASH),
             s_select: k(S_SELECT),
             s_extend: k(S_EXTEND),
-            s_record: k(S_RECORD),
             s_enc_start: k(S_ENC_START),
             s_enc_wait: k(S_ENC_WAIT),
             s_decide: k(S_DECIDE),
@@ -384,6 +388,10 @@ impl Default for Compressor {
             ref_byte: Default::default(),
             filled_new: Default::default(),
             cnt: Default::default(),
+            sel_pos: Default::default(),
+            sel_cand: Default::default(),
+            fin_len: Default::default(),
+            ext_done: Default::default(),
             ri_next: Default::default(),
             d_nlit: Default::default(),
             d_lh: Default::default(),
@@ -420,6 +428,8 @@ impl Logic for Compressor {
         }
         self.prev_ok.clock.next = self.clock.val();
         self.prev_ok.d.next = self.prev_ok.q.val();
+        self.last_step_match.clock.next = self.clock.val();
+        self.last_step_match.d.next = self.last_step_match.q.val();
         self.stage_ok.clock.next = self.clock.val();
         self.stage_ok.d.next = self.stage_ok.q.val();
         self.pa.clock.next = self.clock.val();
@@ -461,6 +471,10 @@ impl Logic for Compressor {
             self.hu[l].key.next = self.pa.rd_data.val().get_bits::<32>(8 * l);
             for b in 0..4 {
                 self.ht[4 * l + b].read_address.next = self.hu[l].hash.val();
+                if self.state.q.val() == self.s_extend.val() {
+                    // Re-read the latched next step's lookups for the restart.
+                    self.ht[4 * l + b].read_address.next = self.hsh[l].q.val();
+                }
             }
         }
         // Hash-table writes: inserts of the current step (SELECT), clear, scrub.
@@ -508,7 +522,7 @@ impl Logic for Compressor {
                     + self.k8_12.val();
             }
         }
-        if (self.state.q.val() == self.s_hash.val()) | (self.state.q.val() == self.s_record.val()) {
+        if self.state.q.val() == self.s_hash.val() {
             // The next step's window.
             self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
         }
@@ -536,37 +550,9 @@ impl Logic for Compressor {
         if self.primed.q.val() & self.pk.in_ready.val() {
             self.bs.read_address.next = self.run_pos.q.val().get_bits::<9>(3) + self.k1_9.val();
         }
-        // ---- sequence buffer ----
-        self.seq_ll.write_address.next = self.nseq.q.val().get_bits::<10>(0);
-        self.seq_ml.write_address.next = self.nseq.q.val().get_bits::<10>(0);
-        self.seq_ov.write_address.next = self.nseq.q.val().get_bits::<10>(0);
-        self.seq_ll.write_data.next = self.mpos.q.val() - self.lit_start.q.val();
-        self.seq_ml.write_data.next = self.mlen.q.val();
-        if (self.mpos.q.val() != self.lit_start.q.val())
-            & (self.mpos.q.val() - self.mcand.q.val() == self.rep0.q.val())
-        {
-            self.seq_ov.write_data.next = self.k1.val();
-        } else {
-            self.seq_ov.write_data.next = self.mpos.q.val() - self.mcand.q.val() + self.k3.val();
-        }
-        self.seq_ll.write_enable.next = self.state.q.val() == self.s_record.val();
-        self.seq_ml.write_enable.next = self.state.q.val() == self.s_record.val();
-        self.seq_ov.write_enable.next = self.state.q.val() == self.s_record.val();
         self.seq_ll.read_address.next = self.enc.seq_addr.val();
         self.seq_ml.read_address.next = self.enc.seq_addr.val();
         self.seq_ov.read_address.next = self.enc.seq_addr.val();
-        // ---- literal-run list: written by RECORD (and the tail at ENC_START) ----
-        self.run_start.write_address.next = self.nruns.q.val().get_bits::<10>(0);
-        self.run_len.write_address.next = self.nruns.q.val().get_bits::<10>(0);
-        self.run_start.write_data.next = self.lit_start.q.val();
-        self.run_len.write_data.next = self.mpos.q.val() - self.lit_start.q.val();
-        self.run_start.write_enable.next = (self.state.q.val() == self.s_record.val())
-            & (self.mpos.q.val() != self.lit_start.q.val());
-        if self.state.q.val() == self.s_enc_start.val() {
-            self.run_len.write_data.next = self.k4096.val() - self.lit_start.q.val();
-            self.run_start.write_enable.next = self.lit_start.q.val() != self.k4096.val();
-        }
-        self.run_len.write_enable.next = self.run_start.write_enable.val();
         // The read address is the next value of `ri`: the RAM output always holds
         // run `ri`, the next run to copy, so runs follow each other without a gap.
         self.ri_next.next = self.ri.q.val();
@@ -694,6 +680,63 @@ impl Logic for Compressor {
                 self.ext_n.next = self.byte_idx[7 - jj].val();
             }
         }
+        self.fin_len.next = self.mlen.q.val() + self.ext_n.val();
+        self.ext_done.next = self.primed.q.val() & (self.ext_n.val() != self.k8.val());
+        // The lowest matching lane of the step in SELECT.
+        self.sel_pos.next = self.base.q.val();
+        self.sel_cand.next = self.k0.val();
+        for l in 0..4 {
+            if self.hit[l].val() & !self.found.val() {
+                self.found.next = true;
+                self.sel_pos.next = self.base.q.val() + self.lane16[l].val();
+                self.sel_cand.next = self.cp[l].val();
+            }
+        }
+        if self.state.q.val() == self.s_select.val() {
+            if self.found.val() {
+                // The extension's first windows, right after the 4 bytes known equal.
+                self.pa.rd_pos.next = self.sel_pos.val().get_bits::<12>(0) + self.k4_12.val();
+                self.pb.rd_pos.next = self.sel_cand.val().get_bits::<12>(0) + self.k4_12.val();
+            }
+        }
+        // ---- sequence buffer ----
+        self.seq_ll.write_address.next = self.nseq.q.val().get_bits::<10>(0);
+        self.seq_ml.write_address.next = self.nseq.q.val().get_bits::<10>(0);
+        self.seq_ov.write_address.next = self.nseq.q.val().get_bits::<10>(0);
+        self.seq_ll.write_data.next = self.mpos.q.val() - self.lit_start.q.val();
+        self.seq_ml.write_data.next = self.fin_len.val();
+        if (self.mpos.q.val() != self.lit_start.q.val())
+            & (self.mpos.q.val() - self.mcand.q.val() == self.rep0.q.val())
+        {
+            self.seq_ov.write_data.next = self.k1.val();
+        } else {
+            self.seq_ov.write_data.next = self.mpos.q.val() - self.mcand.q.val() + self.k3.val();
+        }
+        self.seq_ll.write_enable.next =
+            (self.state.q.val() == self.s_extend.val()) & self.ext_done.val();
+        self.seq_ml.write_enable.next =
+            (self.state.q.val() == self.s_extend.val()) & self.ext_done.val();
+        self.seq_ov.write_enable.next =
+            (self.state.q.val() == self.s_extend.val()) & self.ext_done.val();
+        // ---- literal-run list: written at the end of each match (and the tail at ENC_START) ----
+        self.run_start.write_address.next = self.nruns.q.val().get_bits::<10>(0);
+        self.run_len.write_address.next = self.nruns.q.val().get_bits::<10>(0);
+        self.run_start.write_data.next = self.lit_start.q.val();
+        self.run_len.write_data.next = self.mpos.q.val() - self.lit_start.q.val();
+        self.run_start.write_enable.next = (self.state.q.val() == self.s_extend.val())
+            & self.ext_done.val()
+            & (self.mpos.q.val() != self.lit_start.q.val());
+        if self.state.q.val() == self.s_enc_start.val() {
+            self.run_len.write_data.next = self.k4096.val() - self.lit_start.q.val();
+            self.run_start.write_enable.next = self.lit_start.q.val() != self.k4096.val();
+        }
+        self.run_len.write_enable.next = self.run_start.write_enable.val();
+        if self.state.q.val() == self.s_extend.val() {
+            if self.ext_done.val() {
+                // Restart: the window after the latched next step.
+                self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
+            }
+        }
 
         // ---- the FSM ----
         if self.state.q.val() == self.s_clear.val() {
@@ -753,22 +796,21 @@ impl Logic for Compressor {
             self.state.d.next = self.s_select.val();
         }
         if self.state.q.val() == self.s_select.val() {
-            for l in 0..4 {
-                if self.hit[l].val() & !self.found.val() {
-                    self.found.next = true;
-                    self.mpos.d.next = self.base.q.val() + self.lane16[l].val();
-                    self.mcand.d.next = self.cp[l].val();
-                }
-            }
             if self.found.val() {
+                self.mpos.d.next = self.sel_pos.val();
+                self.mcand.d.next = self.sel_cand.val();
                 self.mlen.d.next = self.k4.val();
-                self.primed.d.next = false;
+                self.primed.d.next = true;
+                self.last_step_match.d.next = self.base.q.val() == self.k4092.val();
                 self.state.d.next = self.s_extend.val();
-            } else if self.base.q.val() == self.k4092.val() {
-                if self.nseq.q.val() == self.k0.val() {
-                    self.state.d.next = self.s_decide.val();
-                } else {
-                    self.state.d.next = self.s_enc_start.val();
+            }
+            if self.base.q.val() == self.k4092.val() {
+                if !self.found.val() {
+                    if self.nseq.q.val() == self.k0.val() {
+                        self.state.d.next = self.s_decide.val();
+                    } else {
+                        self.state.d.next = self.s_enc_start.val();
+                    }
                 }
             } else {
                 // Next step: its window was hashed and its lookups issued this clock.
@@ -786,27 +828,22 @@ impl Logic for Compressor {
         }
         if self.state.q.val() == self.s_extend.val() {
             self.primed.d.next = true;
-            if self.primed.q.val() {
-                self.mlen.d.next = self.mlen.q.val() + self.ext_n.val();
-                if self.ext_n.val() != self.k8.val() {
-                    self.state.d.next = self.s_record.val();
+            self.mlen.d.next = self.fin_len.val();
+            if self.ext_done.val() {
+                // Record the sequence and its literal run.
+                if self.mpos.q.val() != self.lit_start.q.val() {
+                    self.nruns.d.next = self.nruns.q.val() + self.k1.val();
                 }
-            }
-        }
-        if self.state.q.val() == self.s_record.val() {
-            if self.mpos.q.val() != self.lit_start.q.val() {
-                self.nruns.d.next = self.nruns.q.val() + self.k1.val();
-            }
-            self.nseq.d.next = self.nseq.q.val() + self.k1.val();
-            self.sum_ml.d.next = self.sum_ml.q.val() + self.mlen.q.val();
-            self.rep0.d.next = self.mpos.q.val() - self.mcand.q.val();
-            self.cursor.d.next = self.mpos.q.val() + self.mlen.q.val();
-            self.lit_start.d.next = self.mpos.q.val() + self.mlen.q.val();
-            if self.base.q.val() == self.k4092.val() {
-                self.state.d.next = self.s_enc_start.val();
-            } else {
-                self.base.d.next = self.base.q.val() + self.k4.val();
-                self.state.d.next = self.s_hash.val();
+                self.nseq.d.next = self.nseq.q.val() + self.k1.val();
+                self.sum_ml.d.next = self.sum_ml.q.val() + self.fin_len.val();
+                self.rep0.d.next = self.mpos.q.val() - self.mcand.q.val();
+                self.cursor.d.next = self.mpos.q.val() + self.fin_len.val();
+                self.lit_start.d.next = self.mpos.q.val() + self.fin_len.val();
+                if self.last_step_match.q.val() {
+                    self.state.d.next = self.s_enc_start.val();
+                } else {
+                    self.state.d.next = self.s_select.val();
+                }
             }
         }
         if self.state.q.val() == self.s_enc_start.val() {

@@ -52,17 +52,6 @@ impl Bench {
             uut.out_ready.next = !(stall && rng % 7 == 1);
             assert!(simulate(&mut **uut, 1000));
             let took = uut.in_valid.val() && uut.in_ready.val();
-            if std::env::var("CDEBUG").is_ok() && uut.state.q.val().index() as u64 == S_RECORD {
-                eprintln!(
-                    "REC p {} c {} len {} lit_start {} sum_ml {} nseq {}",
-                    uut.mpos.q.val().index(),
-                    uut.mcand.q.val().index(),
-                    uut.mlen.q.val().index(),
-                    uut.lit_start.q.val().index(),
-                    uut.sum_ml.q.val().index(),
-                    uut.nseq.q.val().index()
-                );
-            }
             let mut last = false;
             if uut.out_valid.val() && uut.out_ready.val() {
                 let nb = uut.out_bytes.val().index();
