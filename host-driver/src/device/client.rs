@@ -19,7 +19,10 @@
 //!   discarded when it comes). A timed-out STORE is followed by an INVALIDATE of
 //!   its range on the same queue — queues execute in order, so it runs after
 //!   the STORE and no entry of the range survives — and `Timeout` is returned
-//!   so the caller keeps the page.
+//!   so the caller keeps the page. A timed-out exclusive LOAD that the device
+//!   completes later has removed its entries: the reaper keeps the pages it
+//!   delivered on the host ([`RescuedPages`]); loads of those slots are served
+//!   from there and a store or invalidate of them drops them.
 //! - A request longer than the device's `MAX_NR_PAGES` is split; a failure in a
 //!   later part invalidates the earlier parts (STORE stays all-or-nothing) and
 //!   an exclusive LOAD is done as plain LOADs followed by one INVALIDATE.

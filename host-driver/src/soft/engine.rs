@@ -18,7 +18,7 @@ use pagepress_abi::format::{self, MAX_FRAME_SIZE, PAGE_SIZE};
 use pagepress_abi::stats::{STAT_COUNT, STATS_SNAPSHOT_SIZE, StatCounter};
 use pagepress_abi::{Command, Opcode, Status};
 use pagepress_codec::{FrameKind, compress_page, decompress_page, same_filled};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -78,6 +78,9 @@ pub(crate) struct Engine {
     pub dma: DmaSpace,
     core: Mutex<Core>,
     faults: Mutex<FaultState>,
+    /// Set once any fault rule is installed, so the common case of no faults
+    /// never touches the `faults` lock.
+    faults_armed: AtomicBool,
     stats: [AtomicU64; STAT_COUNT],
 }
 
@@ -93,6 +96,7 @@ impl Engine {
             params,
             dma,
             core: Mutex::new(core),
+            faults_armed: AtomicBool::new(!faults.is_empty()),
             faults: Mutex::new(faults),
             stats: Default::default(),
         }
@@ -102,7 +106,9 @@ impl Engine {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The fault rules, for changes: marks them armed.
     pub fn faults(&self) -> MutexGuard<'_, FaultState> {
+        self.faults_armed.store(true, Ordering::SeqCst);
         self.faults.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -176,13 +182,11 @@ impl Engine {
 
     /// Executes one command.
     pub fn execute(&self, cmd: &Command, tlb: &mut Iotlb) -> Outcome {
-        let hits = {
-            let mut f = self.faults();
-            if f.is_empty() {
-                FaultHits::default()
-            } else {
-                f.hits(cmd.opcode, cmd.flags, cmd.slot, cmd.nr_pages)
-            }
+        let hits = if self.faults_armed.load(Ordering::Relaxed) {
+            let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+            f.hits(cmd.opcode, cmd.flags, cmd.slot, cmd.nr_pages)
+        } else {
+            FaultHits::default()
         };
         let mut out = match Opcode::from_u8(cmd.opcode) {
             None => self.bad_command(),
