@@ -6,8 +6,9 @@
 //! which carries `out_bytes` (1..=8) and `out_last`. After a chunk with `in_end`,
 //! no input is taken until the frame's last beat has left.
 //!
-//! A 16-byte buffer: input is taken while at most 8 bytes are held, so one chunk in
-//! and one beat out can both happen every clock (8 bytes/clock sustained).
+//! A 16-byte buffer: input is taken while at most 8 bytes are held, or while a beat
+//! leaves in the same clock (so `in_ready` depends on `out_ready`); one chunk in and one
+//! beat out can both happen every clock (8 bytes/clock sustained).
 
 use super::widen::ZeroExtend;
 use rust_hdl::prelude::*;
@@ -32,6 +33,7 @@ pub struct BytePacker {
     fin: DFF<bool>,
     k0: Constant<Bits<8>>,
     k8: Constant<Bits<8>>,
+    k16: Constant<Bits<8>>,
     k128: Constant<Bits<8>>,
     ones: Constant<Bits<128>>,
     data_ext: ZeroExtend<64, 128>,
@@ -62,6 +64,7 @@ impl Default for BytePacker {
             fin: Default::default(),
             k0: Constant::new(0u64.to_bits()),
             k8: Constant::new(8u64.to_bits()),
+            k16: Constant::new(16u64.to_bits()),
             k128: Constant::new(128u64.to_bits()),
             ones: Constant::new(!Bits::<128>::default()),
             data_ext: Default::default(),
@@ -92,7 +95,10 @@ impl Logic for BytePacker {
         }
         self.out_bytes.next = self.take.val().get_bits::<4>(0);
         self.fire_out.next = self.out_valid.val() & self.out_ready.val();
-        self.in_ready.next = !self.fin.q.val() & (self.fill.q.val() <= self.k8.val());
+        // Room for 8 more bytes: at most 8 held, or a beat leaves in this clock.
+        self.in_ready.next = !self.fin.q.val()
+            & ((self.fill.q.val() <= self.k8.val())
+                | (self.out_ready.val() & (self.fill.q.val() <= self.k16.val())));
         self.empty.next = !self.fin.q.val() & (self.fill.q.val() == self.k0.val());
 
         if self.fire_out.val() {
