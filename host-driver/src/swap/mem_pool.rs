@@ -187,21 +187,32 @@ impl CompressedPool for MemPool {
     fn load(&self, slot: u32, out: &mut [u8], exclusive: bool) -> Result<(), PoolError> {
         let n = out.len() / PAGE_SIZE;
         self.check(slot, n)?;
-        let mut i = lock(&self.inner);
-        Self::bump(&mut i, StatCounter::LoadCmds, 1);
-        if let Some(e) = i.load_faults.pop_front() {
-            return Err(e);
-        }
-        for k in 0..n {
-            if !i.entries.contains_key(&(slot + k as u32)) {
-                Self::bump(&mut i, StatCounter::ErrNotFound, 1);
-                return Err(PoolError::NotFound { page: k as u32 });
+        // Copy the entries under the lock, decode outside it.
+        let copies = {
+            let mut i = lock(&self.inner);
+            Self::bump(&mut i, StatCounter::LoadCmds, 1);
+            if let Some(e) = i.load_faults.pop_front() {
+                return Err(e);
             }
+            let mut v = Vec::with_capacity(n);
+            for k in 0..n {
+                match i.entries.get(&(slot + k as u32)) {
+                    Some(Stored::Same(w)) => v.push(Stored::Same(*w)),
+                    Some(Stored::Frame(f)) => v.push(Stored::Frame(f.clone())),
+                    None => {
+                        Self::bump(&mut i, StatCounter::ErrNotFound, 1);
+                        return Err(PoolError::NotFound { page: k as u32 });
+                    }
+                }
+            }
+            v
+        };
+        for (st, o) in copies.iter().zip(out.chunks_exact_mut(PAGE_SIZE)) {
+            Self::decode(st, o)?;
         }
-        for (k, o) in out.chunks_exact_mut(PAGE_SIZE).enumerate() {
-            Self::decode(&i.entries[&(slot + k as u32)], o)?;
-        }
+        let mut i = lock(&self.inner);
         if exclusive {
+            // The caller holds HAS_CACHE on the slots: nobody replaced them.
             for k in 0..n as u32 {
                 Self::remove(&mut i, slot + k);
             }
