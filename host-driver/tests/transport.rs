@@ -392,3 +392,48 @@ fn reopening_a_device_resets_it() {
         Err(PoolError::NotFound { page: 0 })
     );
 }
+
+#[test]
+fn register_reset_aborts_commands_the_device_has_not_run() {
+    use pagepress::device::ring::{CompletionRing, SubmissionRing};
+    use pagepress_abi::regs::{CONTROL_BASE, control};
+    use pagepress_abi::{Command, Status};
+    let dev = SoftDevice::new(soft(1));
+    let mut sq = SubmissionRing::new(dev.dma_alloc(8 * 32).unwrap(), 3);
+    let mut cq = CompletionRing::new(dev.dma_alloc(8 * 16).unwrap(), 3);
+    let w = |reg| queues::reg(0, reg);
+    dev.bar0_write(w(queues::SQ_BASE_LO), sq.iova() as u32);
+    dev.bar0_write(w(queues::SQ_BASE_HI), (sq.iova() >> 32) as u32);
+    dev.bar0_write(w(queues::SQ_SIZE_LOG2), 3);
+    dev.bar0_write(w(queues::CQ_BASE_LO), cq.iova() as u32);
+    dev.bar0_write(w(queues::CQ_BASE_HI), (cq.iova() >> 32) as u32);
+    dev.bar0_write(w(queues::CQ_SIZE_LOG2), 3);
+    dev.bar0_write(w(queues::ENABLE), 1);
+    assert_ne!(
+        dev.bar0_read(w(queues::QSTATUS)) & queues::QSTATUS_ENABLED,
+        0
+    );
+    // The device itself is not enabled: the commands stay in the ring.
+    let mut tail = 0;
+    for cid in 1..=3u16 {
+        tail = sq.push(&Command::new(Opcode::Nop, cid, 0, 1, 0));
+    }
+    std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
+    dev.bar0_write(w(queues::SQ_TAIL_DB), tail);
+    assert!(cq.pop().is_none());
+    dev.bar0_write(CONTROL_BASE + control::CTRL, control::CTRL_RESET);
+    for cid in 1..=3u16 {
+        let c = cq.pop().expect("aborted completion");
+        assert_eq!((c.cid, c.status), (cid, Status::Aborted as u8));
+        assert!(c.phase());
+    }
+    assert!(cq.pop().is_none());
+    assert_eq!(
+        dev.bar0_read(w(queues::QSTATUS)) & queues::QSTATUS_ENABLED,
+        0
+    );
+    assert_eq!(
+        dev.bar0_read(CONTROL_BASE + control::CTRL) & control::CTRL_RESET,
+        0
+    );
+}

@@ -31,6 +31,9 @@ use std::sync::atomic::{Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// Longest single sleep on the interrupt before the ring is polled again.
+const MAX_SLEEP: Duration = Duration::from_millis(10);
+
 /// Polls a waiter makes with a bare spin before it starts yielding the CPU.
 const TIGHT_POLLS: u32 = 64;
 
@@ -358,7 +361,7 @@ impl QueuePair {
                 return Err(PoolError::Timeout);
             }
             self.backend
-                .wait_interrupt(self.vector, seen, deadline - now);
+                .wait_interrupt(self.vector, seen, (deadline - now).min(MAX_SLEEP));
         }
     }
 
@@ -426,9 +429,11 @@ impl QueuePair {
                     return Err(PoolError::Timeout);
                 }
             }
-            let now = Instant::now();
+            // Sleep in slices, so that a lost or masked interrupt costs
+            // latency, not the command.
+            let left = deadline.saturating_duration_since(Instant::now());
             self.backend
-                .wait_interrupt(self.vector, seen, deadline.saturating_duration_since(now));
+                .wait_interrupt(self.vector, seen, left.min(MAX_SLEEP));
         }
     }
 

@@ -146,10 +146,31 @@ impl RadixIndex {
         Ok((self.nodes.len() - 1) as u32)
     }
 
+    /// Nodes an insert of `slot` would have to allocate (no access counted:
+    /// the allocator's free count is on chip).
+    fn nodes_missing(&self, slot: u32) -> usize {
+        let mut node = self.top[self.top_index(slot)];
+        for level in (0..self.levels).rev() {
+            if node == NO_NODE {
+                return level as usize + 1;
+            }
+            match &self.nodes[node as usize] {
+                Node::Interior { children, .. } => node = children[self.field(slot, level)],
+                _ => return 0,
+            }
+        }
+        0
+    }
+
     /// Sets the entry of `slot` (inside the index's range); returns the old one.
+    /// Fails without changing anything when the nodes it needs are not free.
     pub fn insert(&mut self, slot: u32, entry: Entry) -> Result<Option<Entry>, IndexFull> {
         let ti = self.top_index(slot);
         debug_assert!(ti < self.top.len(), "slot outside the index");
+        let free = self.free_nodes.len() + self.max_nodes.saturating_sub(self.nodes.len());
+        if self.nodes_missing(slot) > free {
+            return Err(IndexFull);
+        }
         if self.top[ti] == NO_NODE {
             self.top[ti] = self.alloc_node(self.levels == 1)?;
         }
@@ -282,9 +303,14 @@ mod tests {
 
     #[test]
     fn node_capacity_is_enforced() {
-        let mut ix = RadixIndex::new(1 << 20, 2);
+        let mut ix = RadixIndex::new(1 << 20, 3);
         assert!(ix.insert(0, Entry::SameFilled(0)).is_ok());
+        // Needs two nodes, one is free: refused whole, nothing allocated.
         assert_eq!(ix.insert(1 << 12, Entry::SameFilled(0)), Err(IndexFull));
+        assert_eq!(ix.nodes_in_use(), 2);
+        // Needs one (a second leaf under the same interior node).
+        assert!(ix.insert(64, Entry::SameFilled(0)).is_ok());
+        assert_eq!(ix.nodes_in_use(), 3);
     }
 
     #[test]
