@@ -15,6 +15,12 @@
 //!   writes its new head to `CQ_HEAD_DB` so the device may reuse the entries.
 //! - The device never posts a completion into an entry the host has not
 //!   released; a host keeps at most `CQ entries - 1` commands outstanding.
+//! - A device executes each queue's commands in submission order (a
+//!   command's effects are complete before the next one's begin) and posts
+//!   their completions in that order. (Commands on
+//!   different queues are not ordered with each other.) A host relies on this
+//!   to follow a command it gave up waiting for with one that undoes it, e.g.
+//!   an INVALIDATE behind a timed-out STORE of the same range.
 //!
 //! All fields are little-endian; [`Command::to_bytes`] / [`Command::from_bytes`]
 //! define the wire layout and the size asserts below pin it.
