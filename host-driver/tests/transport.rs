@@ -3,6 +3,7 @@
 //! Assertions are about behaviour (content, entries, counters), never timing.
 
 use pagepress::backend::open_soft;
+use pagepress::device::client::set_thread_queue;
 use pagepress::device::{ClientConfig, DeviceBackend, DeviceClient, HostCounter};
 use pagepress::pool::{CompressedPool, PoolError};
 use pagepress::soft::{Execution, FaultRule, SoftConfig, SoftDevice};
@@ -436,4 +437,44 @@ fn register_reset_aborts_commands_the_device_has_not_run() {
         dev.bar0_read(CONTROL_BASE + control::CTRL) & control::CTRL_RESET,
         0
     );
+}
+
+#[test]
+fn late_exclusive_load_cannot_shadow_newer_data() {
+    // The slot is invalidated and stored again while the abandoned exclusive
+    // LOAD of its old data is still queued: its late page must be dropped.
+    let cfg = SoftConfig {
+        workers: 2,
+        ..soft(2)
+    };
+    let two_queues = ClientConfig {
+        queues: 2,
+        ..short_timeouts()
+    };
+    let (c, d) = open_soft(cfg, &two_queues).unwrap();
+    set_thread_queue(Some(0));
+    c.store(50, &text_page(50)).unwrap();
+    d.inject(FaultRule::delay_completion(
+        Opcode::Load,
+        1,
+        Duration::from_millis(800),
+    ));
+    let mut out = vec![0u8; PAGE_SIZE];
+    assert_eq!(c.load(50, &mut out, true), Err(PoolError::Timeout));
+    // Another thread (another queue, not stalled) frees and reuses the slot.
+    let c2 = Arc::clone(&c);
+    std::thread::spawn(move || {
+        set_thread_queue(Some(1));
+        c2.invalidate(50, 1).unwrap();
+        c2.store(50, &text_page(5000)).unwrap();
+    })
+    .join()
+    .unwrap();
+    while c.queue_pair(0).abandoned_slots() > 0 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    c.load(50, &mut out, false).unwrap();
+    assert_eq!(out, text_page(5000));
+    assert_eq!(counter(&c, HostCounter::LateExclusiveLoadsRescued), 0);
+    set_thread_queue(None);
 }

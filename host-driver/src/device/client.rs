@@ -207,6 +207,14 @@ fn find(blocks: &[BlockInfo], block_type: u32, name: &'static str) -> Result<u32
 static NEXT_THREAD_INDEX: AtomicUsize = AtomicUsize::new(0);
 thread_local! {
     static THREAD_INDEX: usize = NEXT_THREAD_INDEX.fetch_add(1, Ordering::Relaxed);
+    static THREAD_QUEUE_OVERRIDE: std::cell::Cell<Option<usize>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Pins the calling thread to queue `index` (modulo the queue count) of every
+/// client, e.g. one queue per CPU; `None` returns to round-robin numbering.
+pub fn set_thread_queue(index: Option<usize>) {
+    THREAD_QUEUE_OVERRIDE.with(|o| o.set(index));
 }
 
 /// The driver's handle on one device. Shared by all threads.
@@ -366,7 +374,9 @@ impl DeviceClient {
 
     /// The calling thread's queue pair.
     fn queue(&self) -> &QueuePair {
-        let i = THREAD_INDEX.with(|i| *i);
+        let i = THREAD_QUEUE_OVERRIDE
+            .with(|o| o.get())
+            .unwrap_or_else(|| THREAD_INDEX.with(|i| *i));
         &self.queues[i % self.queues.len()]
     }
 
@@ -615,8 +625,7 @@ impl DeviceClient {
                     self.invalidate_part(q, s, 1)?;
                 }
             }
-            self.rescued
-                .remove_range(slot, (out.len() / PAGE_SIZE) as u32);
+            self.rescued.supersede(slot, (out.len() / PAGE_SIZE) as u32);
         }
         self.counters
             .add(HostCounter::RescuedPagesServed, from_host.len() as u64);
@@ -643,7 +652,7 @@ impl CompressedPool for DeviceClient {
         let q = self.queue();
         // New data supersedes any rescued page of the range.
         self.rescued
-            .remove_range(slot, (pages.len() / PAGE_SIZE) as u32);
+            .supersede(slot, (pages.len() / PAGE_SIZE) as u32);
         let part_bytes = self.max_nr() * PAGE_SIZE;
         if pages.len() <= part_bytes {
             return self.store_part(q, slot, pages);
@@ -682,7 +691,7 @@ impl CompressedPool for DeviceClient {
         if nr == 0 {
             return Ok(0);
         }
-        let rescued = self.rescued.remove_range(slot, nr);
+        let rescued = self.rescued.supersede(slot, nr);
         Ok(self.invalidate_on(self.queue(), slot, nr)? + rescued)
     }
 

@@ -68,62 +68,123 @@ struct CommandSlot {
 /// the device no longer holds them, so the host keeps them until the slot is
 /// loaded, stored or invalidated again.
 ///
-/// Lock order: taken under a queue's state lock (by the reaper) and alone.
+/// A store or invalidate of a slot while an abandoned exclusive LOAD of it is
+/// still outstanding *supersedes* it: when that LOAD's late completion comes,
+/// its (older) page for the slot is dropped instead of kept, so it can never
+/// shadow newer data.
+///
+/// Lock order: taken under a queue's state lock (by the reaper and on
+/// abandonment) and alone by the client.
 #[derive(Debug, Default)]
 pub struct RescuedPages {
-    /// Number of pages held, readable without the lock.
-    len: std::sync::atomic::AtomicUsize,
-    pages: Mutex<std::collections::HashMap<u32, Box<[u8]>>>,
+    /// Pages held plus slots with an outstanding abandoned exclusive LOAD;
+    /// zero lets the common path skip the lock.
+    tracked: std::sync::atomic::AtomicUsize,
+    state: Mutex<RescueState>,
+}
+
+#[derive(Debug, Default)]
+struct RescueState {
+    pages: std::collections::HashMap<u32, Box<[u8]>>,
+    /// Slot -> abandoned exclusive LOADs of it not completed yet.
+    pending: std::collections::HashMap<u32, u32>,
+    /// Pending slots stored or invalidated since: their late page is stale.
+    superseded: std::collections::HashSet<u32>,
 }
 
 impl RescuedPages {
-    fn lock(&self) -> MutexGuard<'_, std::collections::HashMap<u32, Box<[u8]>>> {
-        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, RescueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn update_tracked(&self, st: &RescueState) {
+        self.tracked
+            .store(st.pages.len() + st.pending.len(), Ordering::Release);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len.load(Ordering::Acquire) == 0
+        self.tracked.load(Ordering::Acquire) == 0
     }
 
-    fn insert(&self, slot: u32, page: Box<[u8]>) {
-        let mut m = self.lock();
-        m.insert(slot, page);
-        self.len.store(m.len(), Ordering::Release);
+    /// An exclusive LOAD of `slot .. slot + nr` was abandoned.
+    fn abandoned(&self, slot: u32, nr: u32) {
+        let mut st = self.lock();
+        for s in slot..slot.saturating_add(nr) {
+            *st.pending.entry(s).or_insert(0) += 1;
+        }
+        self.update_tracked(&st);
     }
 
-    /// Whether any slot of `slot .. slot + nr` is held.
+    /// The abandoned exclusive LOAD of `slot .. slot + nr` completed; when
+    /// `ok`, `page(i, buf)` fills page `i` of its data. Returns pages kept.
+    fn completed_late(&self, slot: u32, nr: u32, ok: bool, page: impl Fn(usize, &mut [u8])) -> u32 {
+        let mut st = self.lock();
+        let mut kept = 0;
+        for (i, s) in (slot..slot.saturating_add(nr)).enumerate() {
+            let stale = st.superseded.contains(&s);
+            if ok && !stale {
+                let mut buf = vec![0u8; PAGE_SIZE].into_boxed_slice();
+                page(i, &mut buf);
+                st.pages.insert(s, buf);
+                kept += 1;
+            }
+            let left = st.pending.get_mut(&s).map(|n| {
+                *n -= 1;
+                *n
+            });
+            if left == Some(0) {
+                st.pending.remove(&s);
+                st.superseded.remove(&s);
+            }
+        }
+        self.update_tracked(&st);
+        kept
+    }
+
+    /// Whether any slot of `slot .. slot + nr` has a page held.
     pub fn any_in(&self, slot: u32, nr: u32) -> bool {
         if self.is_empty() {
             return false;
         }
-        let m = self.lock();
-        (slot..slot.saturating_add(nr)).any(|s| m.contains_key(&s))
+        let st = self.lock();
+        !st.pages.is_empty() && (slot..slot.saturating_add(nr)).any(|s| st.pages.contains_key(&s))
     }
 
     /// Copies slot's page into `out`; removes it when `take`. False if absent.
     pub fn copy_out(&self, slot: u32, out: &mut [u8], take: bool) -> bool {
-        let mut m = self.lock();
+        let mut st = self.lock();
         let found = if take {
-            m.remove(&slot).map(|p| out.copy_from_slice(&p)).is_some()
+            st.pages
+                .remove(&slot)
+                .map(|p| out.copy_from_slice(&p))
+                .is_some()
         } else {
-            m.get(&slot).map(|p| out.copy_from_slice(p)).is_some()
+            st.pages
+                .get(&slot)
+                .map(|p| out.copy_from_slice(p))
+                .is_some()
         };
-        self.len.store(m.len(), Ordering::Release);
+        self.update_tracked(&st);
         found
     }
 
-    /// Drops the pages of `slot .. slot + nr`; returns how many there were.
-    pub fn remove_range(&self, slot: u32, nr: u32) -> u32 {
+    /// The slots `slot .. slot + nr` get new data or none (STORE,
+    /// INVALIDATE): drops their pages and supersedes outstanding abandoned
+    /// exclusive LOADs of them. Returns the pages dropped.
+    pub fn supersede(&self, slot: u32, nr: u32) -> u32 {
         if self.is_empty() {
             return 0;
         }
-        let mut m = self.lock();
-        let mut n = 0;
+        let mut st = self.lock();
+        let mut dropped = 0;
         for s in slot..slot.saturating_add(nr) {
-            n += m.remove(&s).is_some() as u32;
+            dropped += st.pages.remove(&s).is_some() as u32;
+            if st.pending.contains_key(&s) {
+                st.superseded.insert(s);
+            }
         }
-        self.len.store(m.len(), Ordering::Release);
-        n
+        self.update_tracked(&st);
+        dropped
     }
 }
 
@@ -253,15 +314,18 @@ impl QueuePair {
             match slot.state {
                 SlotState::InFlight => slot.state = SlotState::Done(c),
                 SlotState::Abandoned => {
-                    if let (Some((first, nr)), Some(bounce)) = (slot.exclusive_load, &slot.bounce)
-                        && c.status == pagepress_abi::Status::Ok as u8
-                    {
-                        for i in 0..nr as usize {
-                            let mut page = vec![0u8; PAGE_SIZE].into_boxed_slice();
-                            bounce.read_bytes(i * PAGE_SIZE, &mut page);
-                            self.rescued.insert(first + i as u32, page);
+                    if let Some((first, nr)) = slot.exclusive_load {
+                        let ok =
+                            c.status == pagepress_abi::Status::Ok as u8 && slot.bounce.is_some();
+                        let bounce = slot.bounce.as_ref();
+                        let kept = self.rescued.completed_late(first, nr as u32, ok, |i, buf| {
+                            if let Some(b) = bounce {
+                                b.read_bytes(i * PAGE_SIZE, buf);
+                            }
+                        });
+                        if kept > 0 {
+                            self.counters.add(HostCounter::LateExclusiveLoadsRescued, 1);
                         }
-                        self.counters.add(HostCounter::LateExclusiveLoadsRescued, 1);
                     }
                     slot.state = SlotState::Free;
                     st.free.push(idx as u16);
@@ -425,6 +489,9 @@ impl QueuePair {
                 }
                 if Instant::now() >= deadline {
                     st.slots[idx].state = SlotState::Abandoned;
+                    if let Some((first, nr)) = st.slots[idx].exclusive_load {
+                        self.rescued.abandoned(first, nr as u32);
+                    }
                     self.counters.add(HostCounter::Timeouts, 1);
                     return Err(PoolError::Timeout);
                 }
