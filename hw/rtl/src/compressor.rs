@@ -49,6 +49,12 @@ use widen::ZeroExtend;
 pub const BEAT_BYTES: usize = 8;
 /// Input beats per page.
 pub const PAGE_BEATS: usize = f::PAGE_SIZE / BEAT_BYTES;
+/// Hash-table epochs (6-bit tag, 0 = cleared): a lookup accepts only the current page's.
+const EPOCHS: usize = 63;
+/// Entries scrubbed (reset to epoch 0) per page, while encoding and emitting: every entry
+/// is reset within `4096 / 68 < EPOCHS - 1` pages, before its epoch comes back.
+const SCRUB_PER_PAGE: usize = 68;
+const _: () = assert!(f::HASH_ENTRIES.div_ceil(SCRUB_PER_PAGE) < EPOCHS - 1);
 
 // FSM states (`Bits<5>` constants: rust-hdl's enum states do not lint clean).
 const S_CLEAR: u64 = 0;
@@ -65,12 +71,13 @@ const S_HDR1: u64 = 11;
 const S_COPY: u64 = 14;
 const S_SEQ_HDR: u64 = 16;
 const S_DRAIN: u64 = 17;
+const S_WAIT_WIN: u64 = 18;
 
 fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.to_bits())
 }
 
-/// Hash-table entry: `tag[19:0] | position[31:20] | epoch[35:32]`.
+/// Hash-table entry: `tag[19:0] | step[29:20] | epoch[35:30]` (position = 4 step + bank).
 type Entry = Bits<36>;
 
 /// The compressor core. See the module documentation for its ports.
@@ -104,11 +111,10 @@ pub struct Compressor {
     hu: [Hash4Unit; 4],
     enc: SeqEncoder,
     pk: BytePacker,
-    cand_x: [ZeroExtend<12, 16>; 16],
+    cand_x: [ZeroExtend<10, 16>; 16],
     tag_x: [ZeroExtend<20, 36>; 4],
-    pos_x: [ZeroExtend<12, 36>; 4],
-    epoch_x: ZeroExtend<4, 36>,
-    page_ctr_x: ZeroExtend<3, 12>,
+    pos_x: [ZeroExtend<10, 36>; 4],
+    epoch_x: ZeroExtend<6, 36>,
     bsize_x: ZeroExtend<16, 64>,
     nlit_x: ZeroExtend<16, 64>,
     fill_x: ZeroExtend<8, 64>,
@@ -144,8 +150,11 @@ pub struct Compressor {
     run_pos: DFF<Bits<16>>,
     run_rem: DFF<Bits<16>>,
     state: DFF<Bits<5>>,
-    epoch: DFF<Bits<4>>,
-    page_ctr: DFF<Bits<3>>,
+    epoch: DFF<Bits<6>>,
+    /// The page's beats are being taken (`ctr` counts them).
+    loading: DFF<bool>,
+    scrub_addr: DFF<Bits<12>>,
+    scrub_n: DFF<Bits<16>>,
     filled: DFF<bool>,
     fill_byte: DFF<Bits<8>>,
     primed: DFF<bool>,
@@ -171,11 +180,14 @@ pub struct Compressor {
     s_copy: Constant<Bits<5>>,
     s_seq_hdr: Constant<Bits<5>>,
     s_drain: Constant<Bits<5>>,
+    s_wait_win: Constant<Bits<5>>,
     k0: Constant<Bits<16>>,
     k1: Constant<Bits<16>>,
     k3: Constant<Bits<16>>,
     k4: Constant<Bits<16>>,
     k8: Constant<Bits<16>>,
+    k12: Constant<Bits<16>>,
+    k16: Constant<Bits<16>>,
     k32: Constant<Bits<16>>,
     k128: Constant<Bits<16>>,
     k511: Constant<Bits<16>>,
@@ -191,12 +203,14 @@ pub struct Compressor {
     k4_12: Constant<Bits<12>>,
     k8_12: Constant<Bits<12>>,
     k1_9: Constant<Bits<9>>,
-    k1_4: Constant<Bits<4>>,
+    k1_6: Constant<Bits<6>>,
+    k63_6: Constant<Bits<6>>,
+    k1_12: Constant<Bits<12>>,
+    k512: Constant<Bits<16>>,
+    k_scrub: Constant<Bits<16>>,
     k2_4: Constant<Bits<4>>,
     k3_4: Constant<Bits<4>>,
     k8_4: Constant<Bits<4>>,
-    k15_4: Constant<Bits<4>>,
-    k1_3: Constant<Bits<3>>,
     k0_20: Constant<Bits<20>>,
     k0_36: Constant<Entry>,
     k4_64: Constant<Bits<64>>,
@@ -226,6 +240,9 @@ pub struct Compressor {
     ref_byte: Signal<Local, Bits<8>>,
     filled_new: Signal<Local, bool>,
     cnt: Signal<Local, Bits<16>>,
+    avail: Signal<Local, Bits<16>>,
+    full: Signal<Local, bool>,
+    scrubbing: Signal<Local, bool>,
     sel_pos: Signal<Local, Bits<16>>,
     sel_cand: Signal<Local, Bits<16>>,
     fin_len: Signal<Local, Bits<16>>,
@@ -275,7 +292,6 @@ impl Default for Compressor {
             tag_x: Default::default(),
             pos_x: Default::default(),
             epoch_x: Default::default(),
-            page_ctr_x: Default::default(),
             bsize_x: Default::default(),
             nlit_x: Default::default(),
             fill_x: Default::default(),
@@ -308,7 +324,9 @@ impl Default for Compressor {
             run_rem: Default::default(),
             state: Default::default(),
             epoch: Default::default(),
-            page_ctr: Default::default(),
+            loading: Default::default(),
+            scrub_addr: Default::default(),
+            scrub_n: Default::default(),
             filled: Default::default(),
             fill_byte: Default::default(),
             primed: Default::default(),
@@ -334,11 +352,14 @@ impl Default for Compressor {
             s_copy: k(S_COPY),
             s_seq_hdr: k(S_SEQ_HDR),
             s_drain: k(S_DRAIN),
+            s_wait_win: k(S_WAIT_WIN),
             k0: k(0),
             k1: k(1),
             k3: k(3),
             k4: k(4),
             k8: k(8),
+            k12: k(12),
+            k16: k(16),
             k32: k(32),
             k128: k(128),
             k511: k(511),
@@ -354,12 +375,14 @@ impl Default for Compressor {
             k4_12: k(4),
             k8_12: k(8),
             k1_9: k(1),
-            k1_4: k(1),
+            k1_6: k(1),
+            k63_6: k(EPOCHS as u64),
+            k1_12: k(1),
+            k512: k(PAGE_BEATS as u64),
+            k_scrub: k(SCRUB_PER_PAGE as u64),
             k2_4: k(2),
             k3_4: k(3),
             k8_4: k(8),
-            k15_4: k(15),
-            k1_3: k(1),
             k0_20: k(0),
             k0_36: k(0),
             k4_64: k(4),
@@ -388,6 +411,9 @@ impl Default for Compressor {
             ref_byte: Default::default(),
             filled_new: Default::default(),
             cnt: Default::default(),
+            avail: Default::default(),
+            full: Default::default(),
+            scrubbing: Default::default(),
             sel_pos: Default::default(),
             sel_cand: Default::default(),
             fin_len: Default::default(),
@@ -409,8 +435,9 @@ impl Logic for Compressor {
     fn update(&mut self) {
         dff_setup!(
             self, clock, ctr, base, cursor, lit_start, rep0, nseq, sum_ml, mpos, mcand, mlen, flen,
-            bsize, nlit, ri, nruns, run_pos, run_rem, state, epoch, page_ctr, filled, fill_byte,
-            primed, kind, lh, hdr_lo, hdr_hi, hdr_n, run_src_bs, run_end, run_multi
+            bsize, nlit, ri, nruns, run_pos, run_rem, state, epoch, loading, scrub_addr, scrub_n,
+            filled, fill_byte, primed, kind, lh, hdr_lo, hdr_hi, hdr_n, run_src_bs, run_end,
+            run_multi
         );
         for l in 0..4 {
             self.hsh[l].clock.next = self.clock.val();
@@ -451,19 +478,18 @@ impl Logic for Compressor {
 
         // ---- widenings of registers and RAM outputs ----
         self.epoch_x.narrow.next = self.epoch.q.val();
-        self.page_ctr_x.narrow.next = self.page_ctr.q.val();
         self.bsize_x.narrow.next = self.bsize.q.val();
         self.nlit_x.narrow.next = self.nlit.q.val();
         self.fill_x.narrow.next = self.fill_byte.q.val();
         self.nseq_x.narrow.next = self.nseq.q.val();
         for b in 0..4 {
             self.tag_x[b].narrow.next = self.tagr[b].q.val();
-            self.pos_x[b].narrow.next = self.ppos[b].q.val().get_bits::<12>(0);
+            self.pos_x[b].narrow.next = self.ppos[b].q.val().get_bits::<10>(2);
         }
         for i in 0..16 {
             self.ht[i].read_clock.next = self.clock.val();
             self.ht[i].write_clock.next = self.clock.val();
-            self.cand_x[i].narrow.next = self.ht[i].read_data.val().get_bits::<12>(20);
+            self.cand_x[i].narrow.next = self.ht[i].read_data.val().get_bits::<10>(20);
         }
 
         // ---- hash lookups: every lane reads its four banks at its hash ----
@@ -471,19 +497,32 @@ impl Logic for Compressor {
             self.hu[l].key.next = self.pa.rd_data.val().get_bits::<32>(8 * l);
             for b in 0..4 {
                 self.ht[4 * l + b].read_address.next = self.hu[l].hash.val();
-                if self.state.q.val() == self.s_extend.val() {
+                if (self.state.q.val() == self.s_extend.val())
+                    | (self.state.q.val() == self.s_wait_win.val())
+                {
                     // Re-read the latched next step's lookups for the restart.
                     self.ht[4 * l + b].read_address.next = self.hsh[l].q.val();
                 }
             }
         }
-        // Hash-table writes: inserts of the current step (SELECT), clear, scrub.
+        // Hash-table writes: inserts of the current step (SELECT), clear, scrub. The scrub
+        // uses the write ports whenever the match finder does not.
+        self.scrubbing.next = (self.scrub_n.q.val() < self.k_scrub.val())
+            & (self.state.q.val() != self.s_clear.val())
+            & (self.state.q.val() != self.s_load.val())
+            & (self.state.q.val() != self.s_hash.val())
+            & (self.state.q.val() != self.s_select.val())
+            & (self.state.q.val() != self.s_extend.val())
+            & (self.state.q.val() != self.s_wait_win.val());
+        // Bytes loaded so far: a window read at `a` is valid when `a + 8 <= avail`.
+        self.avail.next = self.ctr.q.val() << 3;
+        self.full.next = self.ctr.q.val() == self.k512.val();
         for l in 0..4 {
             for b in 0..4 {
                 self.ht[4 * l + b].write_address.next = self.hsh[b].q.val();
                 self.ht[4 * l + b].write_data.next = self.tag_x[b].wide.val()
                     | (self.pos_x[b].wide.val() << 20)
-                    | (self.epoch_x.wide.val() << 32);
+                    | (self.epoch_x.wide.val() << 30);
                 self.ht[4 * l + b].write_enable.next = (self.state.q.val() == self.s_select.val())
                     & (self.base.q.val() + self.lane16[b].val() <= self.k4092.val());
                 if self.state.q.val() == self.s_clear.val() {
@@ -491,9 +530,8 @@ impl Logic for Compressor {
                     self.ht[4 * l + b].write_data.next = self.k0_36.val();
                     self.ht[4 * l + b].write_enable.next = true;
                 }
-                if self.state.q.val() == self.s_load.val() {
-                    self.ht[4 * l + b].write_address.next =
-                        (self.page_ctr_x.wide.val() << 9) | self.ctr.q.val().get_bits::<12>(0);
+                if self.scrubbing.val() {
+                    self.ht[4 * l + b].write_address.next = self.scrub_addr.q.val();
                     self.ht[4 * l + b].write_data.next = self.k0_36.val();
                     self.ht[4 * l + b].write_enable.next = true;
                 }
@@ -505,8 +543,8 @@ impl Logic for Compressor {
         self.pb.wr_beat.next = self.ctr.q.val().get_bits::<9>(0);
         self.pa.wr_data.next = self.in_data.val();
         self.pb.wr_data.next = self.in_data.val();
-        self.pa.wr_en.next = (self.state.q.val() == self.s_load.val()) & self.in_valid.val();
-        self.pb.wr_en.next = (self.state.q.val() == self.s_load.val()) & self.in_valid.val();
+        self.pa.wr_en.next = self.loading.q.val() & self.in_valid.val();
+        self.pb.wr_en.next = self.loading.q.val() & self.in_valid.val();
         self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0);
         self.pb.rd_pos.next =
             self.mcand.q.val().get_bits::<12>(0) + self.mlen.q.val().get_bits::<12>(0);
@@ -607,7 +645,7 @@ impl Logic for Compressor {
             self.pk.in_end.next = self.run_end.q.val() & (self.run_rem.q.val() <= self.k8.val());
         }
 
-        self.in_ready.next = self.state.q.val() == self.s_load.val();
+        self.in_ready.next = self.loading.q.val();
 
         // ---- scratch defaults ----
         self.found.next = false;
@@ -648,8 +686,9 @@ impl Logic for Compressor {
             self.ct[l].next = self.k0_20.val();
             for b in 0..4 {
                 self.e_valid[4 * l + b].next =
-                    self.ht[4 * l + b].read_data.val().get_bits::<4>(32) == self.epoch.q.val();
-                self.e_pos[4 * l + b].next = self.cand_x[4 * l + b].wide.val();
+                    self.ht[4 * l + b].read_data.val().get_bits::<6>(30) == self.epoch.q.val();
+                self.e_pos[4 * l + b].next =
+                    (self.cand_x[4 * l + b].wide.val() << 2) | self.lane16[b].val();
                 self.e_tag[4 * l + b].next = self.ht[4 * l + b].read_data.val().get_bits::<20>(0);
                 if self.prev_ok.q.val() & (self.prev_hsh[b].q.val() == self.hsh[l].q.val()) {
                     self.e_valid[4 * l + b].next = true;
@@ -731,6 +770,9 @@ impl Logic for Compressor {
             self.run_start.write_enable.next = self.lit_start.q.val() != self.k4096.val();
         }
         self.run_len.write_enable.next = self.run_start.write_enable.val();
+        if self.state.q.val() == self.s_wait_win.val() {
+            self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
+        }
         if self.state.q.val() == self.s_extend.val() {
             if self.ext_done.val() {
                 // Restart: the window after the latched next step.
@@ -744,41 +786,15 @@ impl Logic for Compressor {
             if self.ctr.q.val() == self.k4095.val() {
                 self.state.d.next = self.s_load.val();
                 self.ctr.d.next = self.k0.val();
-                self.epoch.d.next = self.k1_4.val();
+                self.loading.d.next = true;
+                self.rep0.d.next = self.k1.val();
+                self.epoch.d.next = self.k1_6.val();
             }
         }
         if self.state.q.val() == self.s_load.val() {
-            if self.ctr.q.val() == self.k0.val() {
-                self.ref_byte.next = self.in_data.val().get_bits::<8>(0);
-            }
-            for j in 0..8 {
-                if self.in_data.val().get_bits::<8>(8 * j) != self.ref_byte.val() {
-                    self.eq_all.next = false;
-                }
-            }
-            if self.ctr.q.val() == self.k0.val() {
-                self.filled_new.next = self.eq_all.val();
-            } else {
-                self.filled_new.next = self.filled.q.val() & self.eq_all.val();
-            }
-            if self.in_valid.val() {
-                self.ctr.d.next = self.ctr.q.val() + self.k1.val();
-                self.fill_byte.d.next = self.ref_byte.val();
-                self.filled.d.next = self.filled_new.val();
-                if self.ctr.q.val() == self.k511.val() {
-                    self.base.d.next = self.k0.val();
-                    self.cursor.d.next = self.k0.val();
-                    self.lit_start.d.next = self.k0.val();
-                    self.rep0.d.next = self.k1.val();
-                    self.nseq.d.next = self.k0.val();
-                    self.nruns.d.next = self.k0.val();
-                    self.sum_ml.d.next = self.k0.val();
-                    if self.filled_new.val() {
-                        self.state.d.next = self.s_decide.val();
-                    } else {
-                        self.state.d.next = self.s_hash.val();
-                    }
-                }
+            // Matching starts once the first two beats are in.
+            if self.ctr.q.val() >= self.k2.val() {
+                self.state.d.next = self.s_hash.val();
             }
         }
         if self.state.q.val() == self.s_hash.val() {
@@ -800,7 +816,9 @@ impl Logic for Compressor {
                 self.mpos.d.next = self.sel_pos.val();
                 self.mcand.d.next = self.sel_cand.val();
                 self.mlen.d.next = self.k4.val();
-                self.primed.d.next = true;
+                self.primed.d.next = (self.sel_pos.val() + self.k4.val() + self.k8.val()
+                    <= self.avail.val())
+                    | self.full.val();
                 self.last_step_match.d.next = self.base.q.val() == self.k4092.val();
                 self.state.d.next = self.s_extend.val();
             }
@@ -824,11 +842,32 @@ impl Logic for Compressor {
                 }
                 self.prev_ok.d.next = true;
                 self.base.d.next = self.base.q.val() + self.k4.val();
+                if !self.found.val()
+                    & !self.full.val()
+                    & (self.base.q.val() + self.k16.val() > self.avail.val())
+                {
+                    // The window after the next step is not loaded yet.
+                    self.state.d.next = self.s_wait_win.val();
+                }
+            }
+        }
+        if self.state.q.val() == self.s_wait_win.val() {
+            if (self.base.q.val() + self.k12.val() <= self.avail.val()) | self.full.val() {
+                self.state.d.next = self.s_select.val();
             }
         }
         if self.state.q.val() == self.s_extend.val() {
-            self.primed.d.next = true;
-            self.mlen.d.next = self.fin_len.val();
+            // The window addressed this clock is valid next clock if loaded by now.
+            if self.primed.q.val() {
+                self.mlen.d.next = self.fin_len.val();
+                self.primed.d.next = (self.mpos.q.val() + self.mlen.q.val() + self.k16.val()
+                    <= self.avail.val())
+                    | self.full.val();
+            } else {
+                self.primed.d.next = (self.mpos.q.val() + self.mlen.q.val() + self.k8.val()
+                    <= self.avail.val())
+                    | self.full.val();
+            }
             if self.ext_done.val() {
                 // Record the sequence and its literal run.
                 if self.mpos.q.val() != self.lit_start.q.val() {
@@ -841,8 +880,11 @@ impl Logic for Compressor {
                 self.lit_start.d.next = self.mpos.q.val() + self.fin_len.val();
                 if self.last_step_match.q.val() {
                     self.state.d.next = self.s_enc_start.val();
-                } else {
+                } else if (self.base.q.val() + self.k12.val() <= self.avail.val()) | self.full.val()
+                {
                     self.state.d.next = self.s_select.val();
+                } else {
+                    self.state.d.next = self.s_wait_win.val();
                 }
             }
         }
@@ -963,17 +1005,54 @@ impl Logic for Compressor {
         self.run_start.read_address.next = self.ri_next.val().get_bits::<10>(0);
         self.run_len.read_address.next = self.ri_next.val().get_bits::<10>(0);
         if self.state.q.val() == self.s_drain.val() {
-            if self.pk.empty.val() {
+            if self.pk.empty.val() & (self.scrub_n.q.val() == self.k_scrub.val()) {
                 self.state.d.next = self.s_load.val();
                 self.ctr.d.next = self.k0.val();
+                self.loading.d.next = true;
+                self.scrub_n.d.next = self.k0.val();
                 // LOAD presents the first window (base 0) for the first HASH.
                 self.base.d.next = self.k0.val();
                 self.stage_ok.d.next = false;
-                self.page_ctr.d.next = self.page_ctr.q.val() + self.k1_3.val();
-                if self.epoch.q.val() == self.k15_4.val() {
-                    self.epoch.d.next = self.k1_4.val();
+                self.cursor.d.next = self.k0.val();
+                self.lit_start.d.next = self.k0.val();
+                self.rep0.d.next = self.k1.val();
+                self.nseq.d.next = self.k0.val();
+                self.nruns.d.next = self.k0.val();
+                self.sum_ml.d.next = self.k0.val();
+                if self.epoch.q.val() == self.k63_6.val() {
+                    self.epoch.d.next = self.k1_6.val();
                 } else {
-                    self.epoch.d.next = self.epoch.q.val() + self.k1_4.val();
+                    self.epoch.d.next = self.epoch.q.val() + self.k1_6.val();
+                }
+            }
+        }
+        if self.scrubbing.val() {
+            self.scrub_addr.d.next = self.scrub_addr.q.val() + self.k1_12.val();
+            self.scrub_n.d.next = self.scrub_n.q.val() + self.k1.val();
+        }
+        // ---- the load engine, beside the FSM ----
+        if self.ctr.q.val() == self.k0.val() {
+            self.ref_byte.next = self.in_data.val().get_bits::<8>(0);
+        }
+        for j in 0..8 {
+            if self.in_data.val().get_bits::<8>(8 * j) != self.ref_byte.val() {
+                self.eq_all.next = false;
+            }
+        }
+        if self.ctr.q.val() == self.k0.val() {
+            self.filled_new.next = self.eq_all.val();
+        } else {
+            self.filled_new.next = self.filled.q.val() & self.eq_all.val();
+        }
+        if self.loading.q.val() & self.in_valid.val() {
+            self.ctr.d.next = self.ctr.q.val() + self.k1.val();
+            self.fill_byte.d.next = self.ref_byte.val();
+            self.filled.d.next = self.filled_new.val();
+            if self.ctr.q.val() == self.k511.val() {
+                self.loading.d.next = false;
+                if self.filled_new.val() {
+                    // Byte-filled: an RLE frame, whatever the match finder was doing.
+                    self.state.d.next = self.s_decide.val();
                 }
             }
         }

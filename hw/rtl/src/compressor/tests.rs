@@ -212,3 +212,19 @@ fn compressor_synthesis() {
         "hash table and buffers map to block RAM"
     );
 }
+
+/// 64 pages through one core: the 64th reuses the 1st page's epoch, so every hash entry
+/// the 1st page wrote must have been scrubbed in between, or the same text page would
+/// find its own stale positions (wrong offsets).
+#[test]
+fn compressor_epoch_wrap_has_no_stale_matches() {
+    let mut bench = Bench::new();
+    let mut rng = Rng(31337);
+    let text = text_page(&mut rng);
+    check(&mut bench, "text (epoch 1)", &text, false);
+    for i in 0..super::EPOCHS - 1 {
+        let (out, _, _) = bench.run(&[i as u8; 4096], false);
+        assert_eq!(out.len(), pagepress_abi::format::RLE_FRAME_SIZE);
+    }
+    check(&mut bench, "text (epoch 1 again)", &text, false);
+}
