@@ -7,8 +7,8 @@
 
 pub mod backend;
 pub mod cli;
-pub mod device;
 pub mod corpus;
+pub mod device;
 pub mod pool;
-pub mod swap;
 pub mod soft;
+pub mod swap;

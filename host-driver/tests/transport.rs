@@ -353,7 +353,7 @@ fn rescued_pages_are_dropped_by_store_and_invalidate() {
     d.inject(FaultRule::delay_completion(
         Opcode::Load,
         1,
-        Duration::from_millis(600),
+        Duration::from_millis(1500),
     ));
     let mut two = vec![0u8; 2 * PAGE_SIZE];
     assert_eq!(c.load(40, &mut two, true), Err(PoolError::Timeout));
@@ -457,7 +457,7 @@ fn late_exclusive_load_cannot_shadow_newer_data() {
     d.inject(FaultRule::delay_completion(
         Opcode::Load,
         1,
-        Duration::from_millis(800),
+        Duration::from_millis(1500),
     ));
     let mut out = vec![0u8; PAGE_SIZE];
     assert_eq!(c.load(50, &mut out, true), Err(PoolError::Timeout));
