@@ -57,7 +57,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub duration: Option<f64>,
     /// Total page touches across threads.
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = 100_000)]
     pub ops: u64,
     /// Backing swap file (default: a temporary file, removed afterwards).
     #[arg(long)]
@@ -172,9 +172,10 @@ pub fn run(args: RunArgs) -> CliResult {
     let st = &sys.stats;
     let c = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     let secs = report.elapsed.as_secs_f64().max(1e-9);
-    let faults = c(&st.swapin_faults) + c(&st.anon_faults);
+    // Rates cover the timed phase (not the populate and final check passes).
+    let faults = report.main_faults;
     let dget = |k: StatCounter| dstats.map_or(0, |d| d.get(k));
-    let dev_ops = dget(StatCounter::StoreCmds) + dget(StatCounter::LoadCmds);
+    let dev_ops = report.main_device_cmds;
     let ratio = {
         let input = dget(StatCounter::StoredInputBytes) as f64;
         let out = dget(StatCounter::StoredBytes) as f64;

@@ -268,6 +268,21 @@ pub struct Report {
     pub lost: u64,
     /// First few errors, for the report.
     pub errors: Vec<String>,
+    /// Faults (swap-in and first touch) during the timed phase.
+    pub main_faults: u64,
+    /// Device commands (STORE + LOAD) during the timed phase.
+    pub main_device_cmds: u64,
+}
+
+fn faults(sys: &System) -> u64 {
+    sys.stats.swapin_faults.load(Ordering::Relaxed) + sys.stats.anon_faults.load(Ordering::Relaxed)
+}
+
+fn device_cmds(sys: &System) -> u64 {
+    use pagepress_abi::stats::StatCounter;
+    sys.pool.stats().map_or(0, |d| {
+        d.get(StatCounter::StoreCmds) + d.get(StatCounter::LoadCmds)
+    })
 }
 
 /// Runs the workload on `mm` (at least `cfg.working_set` pages): the
@@ -313,6 +328,7 @@ pub fn run(
             }
         }
     });
+    let (f0, d0) = (faults(sys), device_cmds(sys));
     let start = Instant::now();
     let per_thread = cfg.ops.div_ceil(threads);
     phase(&|t| {
@@ -336,6 +352,7 @@ pub fn run(
         }
     });
     let elapsed = start.elapsed();
+    let (main_faults, main_device_cmds) = (faults(sys) - f0, device_cmds(sys) - d0);
     // Every page once more: most of them come back from the device or file.
     phase(&|t| {
         for va in stretch(t) {
@@ -351,5 +368,7 @@ pub fn run(
         corrupted: checker.corrupted.load(Ordering::Relaxed),
         lost: lost.load(Ordering::Relaxed),
         errors: errors.into_inner().unwrap_or_default(),
+        main_faults,
+        main_device_cmds,
     }
 }
