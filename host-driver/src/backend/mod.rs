@@ -3,6 +3,14 @@
 //! Every backend is driven by the same [`DeviceClient`] through the
 //! [`crate::device::DeviceBackend`] interface; only what answers BAR0 and DMA
 //! differs.
+//!
+//! - `soft`: the device model ([`crate::soft`]) with the reference codec.
+//! - `sim` (cargo feature `rtl`): the same device model with its engines
+//!   replaced by the Verilated cores (`soft::codec::RtlCodec`): the RTL
+//!   decompressor decodes every LOAD and its cycles are counted in
+//!   `DECOMPRESS_CYCLES`. The queue engine, index and allocator are still the
+//!   model's until their RTL is in the harness.
+//! - `vfio`: not in this build.
 
 #![deny(unsafe_code)]
 
@@ -80,6 +88,27 @@ pub fn open_soft(
     Ok((Arc::new(c), dev))
 }
 
+/// The `sim` backend: the device model with its engines replaced by the
+/// Verilated cores (cargo feature `rtl`).
+#[cfg(feature = "rtl")]
+fn open_sim(cfg: &DeviceConfig) -> Result<Arc<dyn CompressedPool>, String> {
+    let soft = SoftConfig {
+        codec: Arc::new(crate::soft::codec::RtlCodec::default()),
+        ..cfg.soft_config()
+    };
+    let (client, _dev) = open_soft(soft, &cfg.client_config())?;
+    Ok(client)
+}
+
+#[cfg(not(feature = "rtl"))]
+fn open_sim(_: &DeviceConfig) -> Result<Arc<dyn CompressedPool>, String> {
+    Err(
+        "backend sim needs the Verilated RTL engines: build with `--features rtl` \
+         (requires Verilator)"
+            .to_string(),
+    )
+}
+
 /// Opens a backend as a pool.
 pub fn open(kind: BackendKind, cfg: &DeviceConfig) -> Result<Arc<dyn CompressedPool>, String> {
     match kind {
@@ -87,11 +116,7 @@ pub fn open(kind: BackendKind, cfg: &DeviceConfig) -> Result<Arc<dyn CompressedP
             let (client, _dev) = open_soft(cfg.soft_config(), &cfg.client_config())?;
             Ok(client)
         }
-        BackendKind::Sim => Err(
-            "backend sim needs the Verilated RTL: build with `--features rtl` (requires \
-             Verilator); the sim DeviceBackend is not wired into this build"
-                .to_string(),
-        ),
+        BackendKind::Sim => open_sim(cfg),
         BackendKind::Vfio => Err(
             "backend vfio is not available: it needs a VFIO-bound pagepress PCIe function \
              (/dev/vfio) and the VFIO DeviceBackend, which this build does not include"

@@ -10,6 +10,7 @@
 //! taken one at a time); the counters are atomics.
 
 use super::alloc::UnitAllocator;
+use super::codec::PageCodec;
 use super::fault::{FaultHits, FaultState};
 use super::index::{Entry, RadixIndex};
 use crate::device::{DmaSpace, Iotlb};
@@ -17,9 +18,9 @@ use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME, CMD_FLAGS_VALI
 use pagepress_abi::format::{self, MAX_FRAME_SIZE, PAGE_SIZE};
 use pagepress_abi::stats::{STAT_COUNT, STATS_SNAPSHOT_SIZE, StatCounter};
 use pagepress_abi::{Command, Opcode, Status};
-use pagepress_codec::{FrameKind, compress_page, decompress_page, same_filled};
+use pagepress_codec::{FrameKind, same_filled};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The device's shared state, under `Engine::core`.
@@ -76,6 +77,8 @@ pub(crate) struct EngineParams {
 pub(crate) struct Engine {
     pub params: EngineParams,
     pub dma: DmaSpace,
+    /// The compression engines.
+    codec: Arc<dyn PageCodec>,
     core: Mutex<Core>,
     faults: Mutex<FaultState>,
     /// Set once any fault rule is installed, so the common case of no faults
@@ -91,10 +94,17 @@ enum Stored {
 }
 
 impl Engine {
-    pub fn new(params: EngineParams, core: Core, faults: FaultState, dma: DmaSpace) -> Self {
+    pub fn new(
+        params: EngineParams,
+        core: Core,
+        faults: FaultState,
+        dma: DmaSpace,
+        codec: Arc<dyn PageCodec>,
+    ) -> Self {
         Engine {
             params,
             dma,
+            codec,
             core: Mutex::new(core),
             faults_armed: AtomicBool::new(!faults.is_empty()),
             faults: Mutex::new(faults),
@@ -247,7 +257,9 @@ impl Engine {
                 continue;
             }
             let mut frame = Vec::with_capacity(MAX_FRAME_SIZE);
-            if compress_page(&page, &mut frame) == FrameKind::Raw {
+            let (kind, cycles) = self.codec.compress(&page, &mut frame);
+            self.bump(StatCounter::CompressCycles, cycles);
+            if kind == FrameKind::Raw {
                 return self.store_failed(cmd, Status::Incompressible, i);
             }
             stored.push(Stored::Frame(frame));
@@ -393,8 +405,17 @@ impl Engine {
                         }
                     }
                     Stored::Frame(f) => {
-                        if hits.corrupt_slot == Some(slot) || decompress_page(f, &mut page).is_err()
-                        {
+                        let decoded = if hits.corrupt_slot == Some(slot) {
+                            false
+                        } else {
+                            let (ok, cycles) = match self.codec.decompress(f, &mut page) {
+                                Ok(c) => (true, c),
+                                Err(c) => (false, c),
+                            };
+                            self.bump(StatCounter::DecompressCycles, cycles);
+                            ok
+                        };
+                        if !decoded {
                             self.bump(StatCounter::ErrCorrupt, 1);
                             return Outcome::err(Status::Corrupt, i as u32);
                         }
@@ -482,7 +503,13 @@ mod tests {
             alloc: UnitAllocator::new(1024),
             devmem: vec![0; 1024 * 64],
         };
-        Engine::new(params, core, FaultState::default(), DmaSpace::new())
+        Engine::new(
+            params,
+            core,
+            FaultState::default(),
+            DmaSpace::new(),
+            Arc::new(super::super::codec::ReferenceCodec),
+        )
     }
 
     #[test]

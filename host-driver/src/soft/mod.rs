@@ -17,11 +17,13 @@
 #![forbid(unsafe_code)]
 
 mod alloc;
+pub mod codec;
 mod engine;
 pub mod fault;
 mod index;
 mod regs;
 
+pub use codec::{PageCodec, ReferenceCodec};
 pub use fault::{FaultAction, FaultRule};
 
 use crate::device::{DeviceBackend, DeviceError, DmaRegion, DmaSpace};
@@ -67,6 +69,8 @@ pub struct SoftConfig {
     pub idle_poll: Duration,
     /// Faults installed from the start.
     pub faults: Vec<FaultRule>,
+    /// The compression engines (the reference codec, or the Verilated cores).
+    pub codec: Arc<dyn PageCodec>,
     /// IDENTITY / CAPS values (tests set wrong ones to check the driver refuses).
     pub magic: u32,
     pub abi_version: u32,
@@ -88,6 +92,7 @@ impl Default for SoftConfig {
             execution: Execution::Threads,
             idle_poll: Duration::from_micros(50),
             faults: Vec::new(),
+            codec: Arc::new(ReferenceCodec),
             magic: pagepress_abi::DEVICE_MAGIC,
             abi_version: pagepress_abi::ABI_VERSION,
             codec_params: pagepress_abi::format::CODEC_PARAMS,
@@ -146,7 +151,13 @@ impl SoftDevice {
             max_nr_pages: cfg.max_nr_pages,
             alloc_unit: cfg.alloc_unit,
         };
-        let engine = Engine::new(params, core, FaultState::new(&cfg.faults), DmaSpace::new());
+        let engine = Engine::new(
+            params,
+            core,
+            FaultState::new(&cfg.faults),
+            DmaSpace::new(),
+            Arc::clone(&cfg.codec),
+        );
         let shared = Arc::new(Shared {
             queues: (0..cfg.num_queues).map(|_| QueueHw::default()).collect(),
             irqs: (0..cfg.num_queues).map(|_| IrqLine::default()).collect(),

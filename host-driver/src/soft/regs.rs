@@ -7,7 +7,7 @@ use pagepress_abi::desc::CPL_FLAG_PHASE;
 use pagepress_abi::regmap::{BLOCKS, block_next};
 use pagepress_abi::regs::{self, caps, control, header, identity, queues, stats};
 use pagepress_abi::stats::STAT_COUNT;
-use pagepress_abi::{Command, Completion, DeviceKind, Status};
+use pagepress_abi::{Command, Completion, Status};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -141,7 +141,7 @@ impl Shared {
             regs::BLOCK_TYPE_IDENTITY => match r {
                 identity::MAGIC => cfg.magic,
                 identity::ABI_VERSION => cfg.abi_version,
-                identity::DEVICE_KIND => DeviceKind::Soft as u32,
+                identity::DEVICE_KIND => cfg.codec.device_kind() as u32,
                 identity::BUILD_ID => cfg.build_id,
                 _ => 0,
             },
