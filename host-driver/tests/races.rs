@@ -83,7 +83,7 @@ fn race_a(rule: bool) -> (Result<(), SwapError>, Arc<System>, Arc<Mm>) {
     sys.hooks.pause_at("large_before_cache");
     let t1 = {
         let (sys, mm) = (sys.clone(), mm.clone());
-        thread::spawn(move || sys.fault(&mm, 0))
+        thread::spawn(move || sys.fault_once(&mm, 0).map(|_| ()))
     };
     sys.hooks.wait_paused("large_before_cache");
     // T2: writeback moves subpages 0 and 1 to the backing file.
@@ -112,7 +112,8 @@ fn a_large_swapin_rechecks_backing_under_has_cache() {
 #[test]
 fn a_rule_off_reads_mixed_range_from_one_backing() {
     let (r, _sys, _mm) = race_a(false);
-    // Read whole from the device: the moved subpages are not there.
+    // Read whole from the device: the moved subpages are not there, the
+    // attempt cannot produce the page.
     assert!(matches!(r, Err(SwapError::Lost { .. })), "{r:?}");
 }
 
@@ -530,5 +531,60 @@ fn swapoff_brings_everything_back() {
         assert!(matches!(mm.pte(va), Pte::Present { .. }));
         assert_eq!(read(&sys, &mm, va).unwrap(), page(va + 100));
     }
+    assert_eq!(sys.violations(), 0);
+}
+
+// ---- device errors (soft backend fault injection) ---------------------------
+
+fn soft_system(cfg: Config) -> (Arc<System>, Arc<pagepress::soft::SoftDevice>) {
+    use pagepress::backend::{DeviceConfig, open_soft};
+    let dc = DeviceConfig {
+        devmem_bytes: 1 << 20,
+        max_slots: 1024,
+        queues: 2,
+        queue_log2: 4,
+    };
+    let (client, dev) = open_soft(dc.soft_config(), &dc.client_config()).unwrap();
+    let sys = System::new(cfg, client, Hooks::new());
+    sys.swapon(None).unwrap();
+    (sys, dev)
+}
+
+#[test]
+fn device_errors_lose_no_page() {
+    use pagepress::soft::FaultRule;
+    use pagepress_abi::Opcode;
+    let (sys, dev) = soft_system(small());
+    let mm = sys.new_mm(4);
+    for va in 0..4 {
+        write(&sys, &mm, va, &page(va + 40));
+    }
+    // A DMA fault on a store, and NO_SPACE on the next: both pages go to the
+    // backing file.
+    dev.inject(FaultRule {
+        opcode: Some(Opcode::Store),
+        ..FaultRule::dma_fault_on_command(1)
+    });
+    assert!(sys.reclaim_va(&mm, 0));
+    dev.inject(FaultRule::nth_store_no_space(1));
+    assert!(sys.reclaim_va(&mm, 1));
+    assert!(sys.reclaim_va(&mm, 2) && sys.reclaim_va(&mm, 3));
+    use std::sync::atomic::Ordering::SeqCst;
+    assert_eq!(sys.stats.file_writes.load(SeqCst), 2);
+    let d = sys.device().unwrap();
+    assert!(!d.zswap.contains(slot_of(&mm, 0)) && !d.zswap.contains(slot_of(&mm, 1)));
+    // The stored frame of page 2 fails to decompress on the device: the
+    // client decodes it on the CPU. A DMA fault on page 3's load removes
+    // nothing: the fault is retried.
+    dev.inject(FaultRule::corrupt_on_load_of_slot(slot_of(&mm, 2)));
+    dev.inject(FaultRule {
+        opcode: Some(Opcode::Load),
+        slot: Some(slot_of(&mm, 3)),
+        ..FaultRule::dma_fault_on_command(1)
+    });
+    for va in 0..4 {
+        assert_eq!(read(&sys, &mm, va).unwrap(), page(va + 40), "page {va}");
+    }
+    assert_eq!(sys.stats.load_retries.load(SeqCst), 1);
     assert_eq!(sys.violations(), 0);
 }

@@ -17,6 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+/// Fault attempts after a device load error before the error is reported.
+const LOAD_RETRIES: u32 = 3;
+
 /// What one fault attempt did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultOutcome {
@@ -31,11 +34,22 @@ pub enum FaultOutcome {
 }
 
 impl System {
-    /// Faults page `va` of `mm` in, retrying until it is present.
+    /// Faults page `va` of `mm` in, retrying until it is present. A device
+    /// error on a load removes nothing (the entry stays, the PTE still holds
+    /// the slot), so the fault is retried a few times before it is reported.
     pub fn fault(&self, mm: &Arc<Mm>, va: u64) -> Result<(), SwapError> {
         let t = Instant::now();
-        while self.fault_once(mm, va)? == FaultOutcome::Retry {
-            std::thread::yield_now();
+        let mut device_errors = 0;
+        loop {
+            match self.fault_once(mm, va) {
+                Ok(FaultOutcome::Retry) => std::thread::yield_now(),
+                Ok(_) => break,
+                Err(SwapError::Lost { .. }) if device_errors < LOAD_RETRIES => {
+                    device_errors += 1;
+                    self.stats.load_retries.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e),
+            }
         }
         self.stats.fault_ns.record(t.elapsed().as_nanos() as u64);
         Ok(())

@@ -148,8 +148,10 @@ counters! {
     file_reads,
     /// Pages loaded from the device.
     device_loads,
-    /// Device load errors (the page is then lost).
+    /// Device load errors (nothing is removed; the fault is retried).
     load_errors,
+    /// Faults retried after a device load error.
+    load_retries,
     /// Entries written back from the device to the backing file.
     writebacks,
     /// Writeback skipped: slot busy (HAS_CACHE held), entry rotated.

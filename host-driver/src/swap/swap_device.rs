@@ -197,6 +197,18 @@ impl SwapDevice {
         Ok(&self.clusters)
     }
 
+    /// Precondition of the slot-map operations below (rule 6): the caller
+    /// holds a liveness reference. Only the rule-off demonstrations of races
+    /// (b) and (d) break it on purpose.
+    fn debug_assert_pinned(&self) {
+        debug_assert!(
+            self.refs() > 0
+                || !self.hooks.rule(Rule::FreeHoldsDeviceRef)
+                || !self.hooks.rule(Rule::WritebackRevalidates),
+            "slot map used without a liveness reference"
+        );
+    }
+
     /// Slots in use (or being freed).
     pub fn inuse(&self) -> u64 {
         self.clusters.inuse()
@@ -221,6 +233,7 @@ impl SwapDevice {
     /// Linux `swapcache_prepare` on `n` slots from `slot`, all or nothing.
     /// Preconditions: `n` slots inside one cluster; caller holds a reference.
     pub fn swapcache_prepare(&self, slot: u32, n: u32) -> Result<(), PrepareError> {
+        self.debug_assert_pinned();
         let r = self
             .slots()
             .map_err(|_| PrepareError::NoEntry)?
@@ -251,6 +264,7 @@ impl SwapDevice {
     /// Preconditions: caller holds `HAS_CACHE` on them, and no folio is in the
     /// swap cache for them any more.
     pub fn swapcache_clear(&self, slot: u32, n: u32) -> Result<(), SwapError> {
+        self.debug_assert_pinned();
         self.note_owner(slot, n, false);
         let clusters = self.slots()?;
         let mut freeing = Vec::new();
@@ -272,6 +286,7 @@ impl SwapDevice {
 
     /// A PTE now holds the entry (count + 1).
     pub fn dup(&self, slot: u32) -> Result<(), SwapError> {
+        self.debug_assert_pinned();
         let r = self.slots()?.with_slot(slot, |s| s.dup());
         self.check(r.err())
     }
@@ -279,6 +294,7 @@ impl SwapDevice {
     /// Linux `swap_free`: a holder drops the entry; frees the slot if it was
     /// the last user and no folio holds `HAS_CACHE`.
     pub fn swap_free(&self, slot: u32) -> Result<(), SwapError> {
+        self.debug_assert_pinned();
         match self.slots()?.with_slot(slot, |s| s.put()) {
             Ok(true) => self.free_slot(slot),
             Ok(false) => Ok(()),
