@@ -27,7 +27,17 @@ struct Plan {
     seed: u64,
 }
 
-fn stress(pool: Arc<dyn CompressedPool>, plan: Plan) -> Arc<System> {
+/// `PAGEPRESS_STRESS_SCALE=n` multiplies the touches (longer soak runs).
+fn scale() -> u64 {
+    std::env::var("PAGEPRESS_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+}
+
+fn stress(pool: Arc<dyn CompressedPool>, mut plan: Plan) -> Arc<System> {
+    plan.touches *= scale();
+    plan.swapoff_cycles *= scale() as u32;
     let sys = System::new(plan.cfg.clone(), pool.clone(), Hooks::new());
     sys.swapon(None).unwrap();
     let mm = sys.new_mm(plan.pages);
