@@ -43,7 +43,7 @@ use page_buffer::PageBuffer;
 use pagepress_abi::format as f;
 use rust_hdl::prelude::*;
 use seq_encoder::SeqEncoder;
-use widen::ZeroExtend;
+use widen::{Mux2, ZeroExtend};
 
 /// Bytes per input and output beat.
 pub const BEAT_BYTES: usize = 8;
@@ -72,6 +72,9 @@ const S_COPY: u64 = 14;
 const S_SEQ_HDR: u64 = 16;
 const S_DRAIN: u64 = 17;
 const S_WAIT_WIN: u64 = 18;
+const S_HANDOFF: u64 = 19;
+/// The back end's idle state (its own register; 0 is the initial value).
+const S_BIDLE: u64 = 0;
 
 fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.to_bits())
@@ -95,8 +98,11 @@ pub struct Compressor {
     pub frame_len: Signal<Out, Bits<16>>,
     pub frame_kind: Signal<Out, Bits<2>>,
     // Storage.
-    pa: PageBuffer,
-    pb: PageBuffer,
+    /// Two page-buffer sets (each two copies: the extension reads both sides at once):
+    /// the front end loads and matches page N+1 in one while the back end emits page N
+    /// from the other.
+    pa: [PageBuffer; 2],
+    pb: [PageBuffer; 2],
     /// Hash table: `ht[4*lane + bank]`; bank `b` holds the latest position `p = b mod 4`
     /// per hash, replicated once per lookup lane.
     ht: [RAM<Entry, 12>; 16],
@@ -104,9 +110,16 @@ pub struct Compressor {
     seq_ml: RAM<Bits<16>, 10>,
     seq_ov: RAM<Bits<16>, 10>,
     /// Literal runs (start, length) in page order, the tail included.
-    run_start: RAM<Bits<16>, 10>,
-    run_len: RAM<Bits<16>, 10>,
-    bs: RAM<Bits<64>, 9>,
+    run_start: [RAM<Bits<16>, 10>; 2],
+    run_len: [RAM<Bits<16>, 10>; 2],
+    bs: [RAM<Bits<64>, 9>; 2],
+    /// The front end's set of the front data (the back end's is the other one).
+    fa: Mux2<64>,
+    fb: Mux2<64>,
+    ba: Mux2<64>,
+    bb: Mux2<64>,
+    brs: Mux2<16>,
+    brl: Mux2<16>,
     // Units.
     hu: [Hash4Unit; 4],
     enc: SeqEncoder,
@@ -131,6 +144,18 @@ pub struct Compressor {
     prev_ok: DFF<bool>,
     /// The match being extended was found in the page's last step.
     last_step_match: DFF<bool>,
+    /// Front end's page-buffer set.
+    fset: DFF<bool>,
+    /// Back end: state and the page's figures handed over by the front end.
+    bstate: DFF<Bits<5>>,
+    bprimed: DFF<bool>,
+    b_filled: DFF<bool>,
+    b_fill_byte: DFF<Bits<8>>,
+    b_nseq: DFF<Bits<16>>,
+    b_sum_ml: DFF<Bits<16>>,
+    b_nruns: DFF<Bits<16>>,
+    b_bs_len: DFF<Bits<16>>,
+    set_id: [Constant<bool>; 2],
     stage_ok: DFF<bool>,
     ctr: DFF<Bits<16>>,
     base: DFF<Bits<16>>,
@@ -181,6 +206,8 @@ pub struct Compressor {
     s_seq_hdr: Constant<Bits<5>>,
     s_drain: Constant<Bits<5>>,
     s_wait_win: Constant<Bits<5>>,
+    s_handoff: Constant<Bits<5>>,
+    s_bidle: Constant<Bits<5>>,
     k0: Constant<Bits<16>>,
     k1: Constant<Bits<16>>,
     k3: Constant<Bits<16>>,
@@ -240,6 +267,12 @@ pub struct Compressor {
     ref_byte: Signal<Local, Bits<8>>,
     filled_new: Signal<Local, bool>,
     cnt: Signal<Local, Bits<16>>,
+    fa_pos: Signal<Local, Bits<12>>,
+    fb_pos: Signal<Local, Bits<12>>,
+    ba_pos: Signal<Local, Bits<12>>,
+    bs_raddr: Signal<Local, Bits<9>>,
+    rl_we: Signal<Local, bool>,
+    rl_len: Signal<Local, Bits<16>>,
     avail: Signal<Local, Bits<16>>,
     full: Signal<Local, bool>,
     scrubbing: Signal<Local, bool>,
@@ -285,6 +318,12 @@ impl Default for Compressor {
             run_start: Default::default(),
             run_len: Default::default(),
             bs: Default::default(),
+            fa: Default::default(),
+            fb: Default::default(),
+            ba: Default::default(),
+            bb: Default::default(),
+            brs: Default::default(),
+            brl: Default::default(),
             hu: Default::default(),
             enc: Default::default(),
             pk: Default::default(),
@@ -304,6 +343,16 @@ impl Default for Compressor {
             prev_pos: Default::default(),
             prev_ok: Default::default(),
             last_step_match: Default::default(),
+            fset: Default::default(),
+            bstate: Default::default(),
+            bprimed: Default::default(),
+            b_filled: Default::default(),
+            b_fill_byte: Default::default(),
+            b_nseq: Default::default(),
+            b_sum_ml: Default::default(),
+            b_nruns: Default::default(),
+            b_bs_len: Default::default(),
+            set_id: [Constant::new(false), Constant::new(true)],
             stage_ok: Default::default(),
             ctr: Default::default(),
             base: Default::default(),
@@ -353,6 +402,8 @@ impl Default for Compressor {
             s_seq_hdr: k(S_SEQ_HDR),
             s_drain: k(S_DRAIN),
             s_wait_win: k(S_WAIT_WIN),
+            s_handoff: k(S_HANDOFF),
+            s_bidle: k(S_BIDLE),
             k0: k(0),
             k1: k(1),
             k3: k(3),
@@ -411,6 +462,12 @@ impl Default for Compressor {
             ref_byte: Default::default(),
             filled_new: Default::default(),
             cnt: Default::default(),
+            fa_pos: Default::default(),
+            fb_pos: Default::default(),
+            ba_pos: Default::default(),
+            bs_raddr: Default::default(),
+            rl_we: Default::default(),
+            rl_len: Default::default(),
             avail: Default::default(),
             full: Default::default(),
             scrubbing: Default::default(),
@@ -457,10 +514,50 @@ impl Logic for Compressor {
         self.prev_ok.d.next = self.prev_ok.q.val();
         self.last_step_match.clock.next = self.clock.val();
         self.last_step_match.d.next = self.last_step_match.q.val();
+        dff_setup!(
+            self,
+            clock,
+            fset,
+            bstate,
+            bprimed,
+            b_filled,
+            b_fill_byte,
+            b_nseq,
+            b_sum_ml,
+            b_nruns,
+            b_bs_len
+        );
         self.stage_ok.clock.next = self.clock.val();
         self.stage_ok.d.next = self.stage_ok.q.val();
-        self.pa.clock.next = self.clock.val();
-        self.pb.clock.next = self.clock.val();
+        for st in 0..2 {
+            self.pa[st].clock.next = self.clock.val();
+            self.pb[st].clock.next = self.clock.val();
+            self.bs[st].read_clock.next = self.clock.val();
+            self.bs[st].write_clock.next = self.clock.val();
+            self.run_start[st].read_clock.next = self.clock.val();
+            self.run_start[st].write_clock.next = self.clock.val();
+            self.run_len[st].read_clock.next = self.clock.val();
+            self.run_len[st].write_clock.next = self.clock.val();
+        }
+        // Front data from the front end's set, back data from the other.
+        self.fa.sel.next = self.fset.q.val();
+        self.fa.a.next = self.pa[0].rd_data.val();
+        self.fa.b.next = self.pa[1].rd_data.val();
+        self.fb.sel.next = self.fset.q.val();
+        self.fb.a.next = self.pb[0].rd_data.val();
+        self.fb.b.next = self.pb[1].rd_data.val();
+        self.ba.sel.next = self.fset.q.val();
+        self.ba.a.next = self.pa[1].rd_data.val();
+        self.ba.b.next = self.pa[0].rd_data.val();
+        self.bb.sel.next = self.fset.q.val();
+        self.bb.a.next = self.bs[1].read_data.val();
+        self.bb.b.next = self.bs[0].read_data.val();
+        self.brs.sel.next = self.fset.q.val();
+        self.brs.a.next = self.run_start[1].read_data.val();
+        self.brs.b.next = self.run_start[0].read_data.val();
+        self.brl.sel.next = self.fset.q.val();
+        self.brl.a.next = self.run_len[1].read_data.val();
+        self.brl.b.next = self.run_len[0].read_data.val();
         self.enc.clock.next = self.clock.val();
         self.pk.clock.next = self.clock.val();
         self.seq_ll.read_clock.next = self.clock.val();
@@ -469,19 +566,13 @@ impl Logic for Compressor {
         self.seq_ml.write_clock.next = self.clock.val();
         self.seq_ov.read_clock.next = self.clock.val();
         self.seq_ov.write_clock.next = self.clock.val();
-        self.bs.read_clock.next = self.clock.val();
-        self.run_start.read_clock.next = self.clock.val();
-        self.run_start.write_clock.next = self.clock.val();
-        self.run_len.read_clock.next = self.clock.val();
-        self.run_len.write_clock.next = self.clock.val();
-        self.bs.write_clock.next = self.clock.val();
 
         // ---- widenings of registers and RAM outputs ----
         self.epoch_x.narrow.next = self.epoch.q.val();
         self.bsize_x.narrow.next = self.bsize.q.val();
         self.nlit_x.narrow.next = self.nlit.q.val();
-        self.fill_x.narrow.next = self.fill_byte.q.val();
-        self.nseq_x.narrow.next = self.nseq.q.val();
+        self.fill_x.narrow.next = self.b_fill_byte.q.val();
+        self.nseq_x.narrow.next = self.b_nseq.q.val();
         for b in 0..4 {
             self.tag_x[b].narrow.next = self.tagr[b].q.val();
             self.pos_x[b].narrow.next = self.ppos[b].q.val().get_bits::<10>(2);
@@ -494,7 +585,7 @@ impl Logic for Compressor {
 
         // ---- hash lookups: every lane reads its four banks at its hash ----
         for l in 0..4 {
-            self.hu[l].key.next = self.pa.rd_data.val().get_bits::<32>(8 * l);
+            self.hu[l].key.next = self.fa.y.val().get_bits::<32>(8 * l);
             for b in 0..4 {
                 self.ht[4 * l + b].read_address.next = self.hu[l].hash.val();
                 if (self.state.q.val() == self.s_extend.val())
@@ -538,55 +629,46 @@ impl Logic for Compressor {
             }
         }
 
-        // ---- page buffers ----
-        self.pa.wr_beat.next = self.ctr.q.val().get_bits::<9>(0);
-        self.pb.wr_beat.next = self.ctr.q.val().get_bits::<9>(0);
-        self.pa.wr_data.next = self.in_data.val();
-        self.pb.wr_data.next = self.in_data.val();
-        self.pa.wr_en.next = self.loading.q.val() & self.in_valid.val();
-        self.pb.wr_en.next = self.loading.q.val() & self.in_valid.val();
-        self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0);
-        self.pb.rd_pos.next =
+        // ---- page buffers: front-end windows (fa/fb), back-end literal reads (ba) ----
+        self.fa_pos.next = self.base.q.val().get_bits::<12>(0);
+        self.fb_pos.next =
             self.mcand.q.val().get_bits::<12>(0) + self.mlen.q.val().get_bits::<12>(0);
         if self.state.q.val() == self.s_extend.val() {
-            self.pa.rd_pos.next =
+            self.fa_pos.next =
                 self.mpos.q.val().get_bits::<12>(0) + self.mlen.q.val().get_bits::<12>(0);
             if self.primed.q.val() {
-                self.pa.rd_pos.next = self.mpos.q.val().get_bits::<12>(0)
+                self.fa_pos.next = self.mpos.q.val().get_bits::<12>(0)
                     + self.mlen.q.val().get_bits::<12>(0)
                     + self.k8_12.val();
-                self.pb.rd_pos.next = self.mcand.q.val().get_bits::<12>(0)
+                self.fb_pos.next = self.mcand.q.val().get_bits::<12>(0)
                     + self.mlen.q.val().get_bits::<12>(0)
                     + self.k8_12.val();
             }
         }
         if self.state.q.val() == self.s_hash.val() {
             // The next step's window.
-            self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
+            self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
         }
         if self.state.q.val() == self.s_select.val() {
             // The window after the step being hashed in this clock.
-            self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0) + self.k8_12.val();
+            self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k8_12.val();
         }
-        if self.state.q.val() == self.s_copy.val() {
-            self.pa.rd_pos.next = self.run_pos.q.val().get_bits::<12>(0);
-            if self.primed.q.val() & self.pk.in_ready.val() {
-                self.pa.rd_pos.next = self.run_pos.q.val().get_bits::<12>(0) + self.k8_12.val();
+        self.ba_pos.next = self.run_pos.q.val().get_bits::<12>(0);
+        if self.bstate.q.val() == self.s_copy.val() {
+            if self.bprimed.q.val() & self.pk.in_ready.val() {
+                self.ba_pos.next = self.run_pos.q.val().get_bits::<12>(0) + self.k8_12.val();
                 if self.run_multi.q.val() & (self.run_rem.q.val() <= self.k8.val()) {
-                    self.pa.rd_pos.next = self.run_start.read_data.val().get_bits::<12>(0);
+                    self.ba_pos.next = self.brs.y.val().get_bits::<12>(0);
                 }
             }
         }
-        if self.state.q.val() == self.s_hdr1.val() {
-            self.pa.rd_pos.next = self.run_start.read_data.val().get_bits::<12>(0);
+        if self.bstate.q.val() == self.s_hdr1.val() {
+            self.ba_pos.next = self.brs.y.val().get_bits::<12>(0);
         }
         // ---- bitstream buffer: written by the encoder, read by the copy engine ----
-        self.bs.write_address.next = self.enc.bs_addr.val();
-        self.bs.write_data.next = self.enc.bs_data.val();
-        self.bs.write_enable.next = self.enc.bs_we.val();
-        self.bs.read_address.next = self.run_pos.q.val().get_bits::<9>(3);
-        if self.primed.q.val() & self.pk.in_ready.val() {
-            self.bs.read_address.next = self.run_pos.q.val().get_bits::<9>(3) + self.k1_9.val();
+        self.bs_raddr.next = self.run_pos.q.val().get_bits::<9>(3);
+        if self.bprimed.q.val() & self.pk.in_ready.val() {
+            self.bs_raddr.next = self.run_pos.q.val().get_bits::<9>(3) + self.k1_9.val();
         }
         self.seq_ll.read_address.next = self.enc.seq_addr.val();
         self.seq_ml.read_address.next = self.enc.seq_addr.val();
@@ -613,18 +695,18 @@ impl Logic for Compressor {
         self.pk.in_end.next = false;
         self.pk.in_data.next = self.hdr_lo.q.val();
         self.pk.in_count.next = self.k8_4.val();
-        if self.state.q.val() == self.s_hdr1.val() {
+        if self.bstate.q.val() == self.s_hdr1.val() {
             self.pk.in_valid.next = true;
             self.pk.in_data.next = self.hdr_hi.q.val();
             self.pk.in_count.next = self.hdr_n.q.val();
             self.pk.in_end.next = self.kind.q.val() == self.kind_rle.val();
         }
-        if self.state.q.val() == self.s_hdr0.val() {
+        if self.bstate.q.val() == self.s_hdr0.val() {
             self.pk.in_valid.next = true;
         }
-        if self.state.q.val() == self.s_seq_hdr.val() {
+        if self.bstate.q.val() == self.s_seq_hdr.val() {
             self.pk.in_valid.next = true;
-            if self.nseq.q.val() < self.k128.val() {
+            if self.b_nseq.q.val() < self.k128.val() {
                 self.pk.in_data.next = self.nseq_x.wide.val();
                 self.pk.in_count.next = self.k2_4.val();
             } else {
@@ -633,11 +715,11 @@ impl Logic for Compressor {
                 self.pk.in_count.next = self.k3_4.val();
             }
         }
-        if self.state.q.val() == self.s_copy.val() {
-            self.pk.in_valid.next = self.primed.q.val();
-            self.pk.in_data.next = self.pa.rd_data.val();
+        if self.bstate.q.val() == self.s_copy.val() {
+            self.pk.in_valid.next = self.bprimed.q.val();
+            self.pk.in_data.next = self.ba.y.val();
             if self.run_src_bs.q.val() {
-                self.pk.in_data.next = self.bs.read_data.val();
+                self.pk.in_data.next = self.bb.y.val();
             }
             if self.run_rem.q.val() < self.k8.val() {
                 self.pk.in_count.next = self.run_rem.q.val().get_bits::<4>(0);
@@ -658,7 +740,7 @@ impl Logic for Compressor {
         if self.run_rem.q.val() < self.k8.val() {
             self.cnt.next = self.run_rem.q.val();
         }
-        self.d_nlit.next = self.k4096.val() - self.sum_ml.q.val();
+        self.d_nlit.next = self.k4096.val() - self.b_sum_ml.q.val();
         self.d_lh.next = self.k3.val();
         if self.d_nlit.val() < self.k4096.val() {
             self.d_lh.next = self.k2.val();
@@ -667,10 +749,10 @@ impl Logic for Compressor {
             self.d_lh.next = self.k1.val();
         }
         self.d_size.next =
-            self.d_lh.val() + self.d_nlit.val() + self.k2.val() + self.enc.bs_len.val();
-        if self.nseq.q.val() >= self.k128.val() {
+            self.d_lh.val() + self.d_nlit.val() + self.k2.val() + self.b_bs_len.q.val();
+        if self.b_nseq.q.val() >= self.k128.val() {
             self.d_size.next =
-                self.d_lh.val() + self.d_nlit.val() + self.k3.val() + self.enc.bs_len.val();
+                self.d_lh.val() + self.d_nlit.val() + self.k3.val() + self.b_bs_len.q.val();
         }
         self.bh.next = self.bh_raw.val();
         if self.kind.q.val() == self.kind_rle.val() {
@@ -710,8 +792,8 @@ impl Logic for Compressor {
         }
         // Extension: bytes equal and inside the page, counted from the low end.
         for j in 0..8 {
-            self.ok[j].next = (self.pa.rd_data.val().get_bits::<8>(8 * j)
-                == self.pb.rd_data.val().get_bits::<8>(8 * j))
+            self.ok[j].next = (self.fa.y.val().get_bits::<8>(8 * j)
+                == self.fb.y.val().get_bits::<8>(8 * j))
                 & (self.byte_idx[j].val() < self.ext_rem.val());
         }
         for jj in 0..8 {
@@ -734,8 +816,8 @@ impl Logic for Compressor {
         if self.state.q.val() == self.s_select.val() {
             if self.found.val() {
                 // The extension's first windows, right after the 4 bytes known equal.
-                self.pa.rd_pos.next = self.sel_pos.val().get_bits::<12>(0) + self.k4_12.val();
-                self.pb.rd_pos.next = self.sel_cand.val().get_bits::<12>(0) + self.k4_12.val();
+                self.fa_pos.next = self.sel_pos.val().get_bits::<12>(0) + self.k4_12.val();
+                self.fb_pos.next = self.sel_cand.val().get_bits::<12>(0) + self.k4_12.val();
             }
         }
         // ---- sequence buffer ----
@@ -758,25 +840,21 @@ impl Logic for Compressor {
         self.seq_ov.write_enable.next =
             (self.state.q.val() == self.s_extend.val()) & self.ext_done.val();
         // ---- literal-run list: written at the end of each match (and the tail at ENC_START) ----
-        self.run_start.write_address.next = self.nruns.q.val().get_bits::<10>(0);
-        self.run_len.write_address.next = self.nruns.q.val().get_bits::<10>(0);
-        self.run_start.write_data.next = self.lit_start.q.val();
-        self.run_len.write_data.next = self.mpos.q.val() - self.lit_start.q.val();
-        self.run_start.write_enable.next = (self.state.q.val() == self.s_extend.val())
+        self.rl_len.next = self.mpos.q.val() - self.lit_start.q.val();
+        self.rl_we.next = (self.state.q.val() == self.s_extend.val())
             & self.ext_done.val()
             & (self.mpos.q.val() != self.lit_start.q.val());
         if self.state.q.val() == self.s_enc_start.val() {
-            self.run_len.write_data.next = self.k4096.val() - self.lit_start.q.val();
-            self.run_start.write_enable.next = self.lit_start.q.val() != self.k4096.val();
+            self.rl_len.next = self.k4096.val() - self.lit_start.q.val();
+            self.rl_we.next = self.lit_start.q.val() != self.k4096.val();
         }
-        self.run_len.write_enable.next = self.run_start.write_enable.val();
         if self.state.q.val() == self.s_wait_win.val() {
-            self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
+            self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
         }
         if self.state.q.val() == self.s_extend.val() {
             if self.ext_done.val() {
                 // Restart: the window after the latched next step.
-                self.pa.rd_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
+                self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
             }
         }
 
@@ -825,7 +903,7 @@ impl Logic for Compressor {
             if self.base.q.val() == self.k4092.val() {
                 if !self.found.val() {
                     if self.nseq.q.val() == self.k0.val() {
-                        self.state.d.next = self.s_decide.val();
+                        self.state.d.next = self.s_handoff.val();
                     } else {
                         self.state.d.next = self.s_enc_start.val();
                     }
@@ -892,22 +970,57 @@ impl Logic for Compressor {
             if self.lit_start.q.val() != self.k4096.val() {
                 self.nruns.d.next = self.nruns.q.val() + self.k1.val();
             }
-            self.ri_next.next = self.k0.val();
             self.state.d.next = self.s_enc_wait.val();
         }
         if self.state.q.val() == self.s_enc_wait.val() {
             if self.enc.done.val() {
-                self.state.d.next = self.s_decide.val();
+                self.state.d.next = self.s_handoff.val();
             }
         }
-        if self.state.q.val() == self.s_decide.val() {
+        if self.state.q.val() == self.s_handoff.val() {
+            // Hand the page to the back end once it is idle and the scrub is done; the
+            // front end then takes the next page into the other buffer set.
+            if (self.bstate.q.val() == self.s_bidle.val())
+                & (self.scrub_n.q.val() == self.k_scrub.val())
+            {
+                self.bstate.d.next = self.s_decide.val();
+                self.b_filled.d.next = self.filled.q.val();
+                self.b_fill_byte.d.next = self.fill_byte.q.val();
+                self.b_nseq.d.next = self.nseq.q.val();
+                self.b_sum_ml.d.next = self.sum_ml.q.val();
+                self.b_nruns.d.next = self.nruns.q.val();
+                self.b_bs_len.d.next = self.enc.bs_len.val();
+                self.ri_next.next = self.k0.val();
+                self.fset.d.next = !self.fset.q.val();
+                self.state.d.next = self.s_load.val();
+                self.ctr.d.next = self.k0.val();
+                self.loading.d.next = true;
+                self.scrub_n.d.next = self.k0.val();
+                // LOAD presents the first window (base 0) for the first HASH.
+                self.base.d.next = self.k0.val();
+                self.stage_ok.d.next = false;
+                self.cursor.d.next = self.k0.val();
+                self.lit_start.d.next = self.k0.val();
+                self.rep0.d.next = self.k1.val();
+                self.nseq.d.next = self.k0.val();
+                self.nruns.d.next = self.k0.val();
+                self.sum_ml.d.next = self.k0.val();
+                if self.epoch.q.val() == self.k63_6.val() {
+                    self.epoch.d.next = self.k1_6.val();
+                } else {
+                    self.epoch.d.next = self.epoch.q.val() + self.k1_6.val();
+                }
+            }
+        }
+        if self.bstate.q.val() == self.s_decide.val() {
             self.nlit.d.next = self.d_nlit.val();
             self.lh.d.next = self.d_lh.val().get_bits::<4>(0);
             self.bsize.d.next = self.d_size.val();
-            if self.filled.q.val() {
+            if self.b_filled.q.val() {
                 self.kind.d.next = self.kind_rle.val();
                 self.flen.d.next = self.k11.val();
-            } else if (self.nseq.q.val() == self.k0.val()) | (self.d_size.val() >= self.k4096.val())
+            } else if (self.b_nseq.q.val() == self.k0.val())
+                | (self.d_size.val() >= self.k4096.val())
             {
                 self.kind.d.next = self.kind_raw.val();
                 self.flen.d.next = self.k4106.val();
@@ -915,9 +1028,9 @@ impl Logic for Compressor {
                 self.kind.d.next = self.kind_comp.val();
                 self.flen.d.next = self.d_size.val() + self.k10.val();
             }
-            self.state.d.next = self.s_hdr_build.val();
+            self.bstate.d.next = self.s_hdr_build.val();
         }
-        if self.state.q.val() == self.s_hdr_build.val() {
+        if self.bstate.q.val() == self.s_hdr_build.val() {
             self.hdr_lo.d.next = self.frame_hdr.val() | (self.bh.val() << 56);
             self.hdr_hi.d.next = self.bh.val() >> 8;
             self.hdr_n.d.next = self.k2_4.val();
@@ -937,93 +1050,105 @@ impl Logic for Compressor {
                         | ((self.k12_64.val() | (self.nlit_x.wide.val() << 4)) << 16);
                 }
             }
-            self.state.d.next = self.s_hdr0.val();
+            self.bstate.d.next = self.s_hdr0.val();
         }
-        if self.state.q.val() == self.s_hdr0.val() {
+        if self.bstate.q.val() == self.s_hdr0.val() {
             if self.pk.in_ready.val() {
-                self.state.d.next = self.s_hdr1.val();
+                self.bstate.d.next = self.s_hdr1.val();
             }
         }
-        if self.state.q.val() == self.s_hdr1.val() {
+        if self.bstate.q.val() == self.s_hdr1.val() {
             if self.pk.in_ready.val() {
-                self.primed.d.next = false;
+                self.bprimed.d.next = false;
                 if self.kind.q.val() == self.kind_rle.val() {
-                    self.state.d.next = self.s_drain.val();
+                    self.bstate.d.next = self.s_drain.val();
                 } else if self.kind.q.val() == self.kind_raw.val() {
                     self.run_pos.d.next = self.k0.val();
                     self.run_rem.d.next = self.k4096.val();
                     self.run_src_bs.d.next = false;
                     self.run_end.d.next = true;
                     self.run_multi.d.next = false;
-                    self.state.d.next = self.s_copy.val();
-                } else if self.nruns.q.val() == self.k0.val() {
-                    self.state.d.next = self.s_seq_hdr.val();
+                    self.bstate.d.next = self.s_copy.val();
+                } else if self.b_nruns.q.val() == self.k0.val() {
+                    self.bstate.d.next = self.s_seq_hdr.val();
                 } else {
                     // First literal run: its start is on the run RAM's output now.
-                    self.run_pos.d.next = self.run_start.read_data.val();
-                    self.run_rem.d.next = self.run_len.read_data.val();
+                    self.run_pos.d.next = self.brs.y.val();
+                    self.run_rem.d.next = self.brl.y.val();
                     self.ri_next.next = self.k1.val();
                     self.run_src_bs.d.next = false;
                     self.run_end.d.next = false;
                     self.run_multi.d.next = true;
-                    self.primed.d.next = true;
-                    self.state.d.next = self.s_copy.val();
+                    self.bprimed.d.next = true;
+                    self.bstate.d.next = self.s_copy.val();
                 }
             }
         }
-        if self.state.q.val() == self.s_copy.val() {
-            self.primed.d.next = true;
-            if self.primed.q.val() & self.pk.in_ready.val() {
+        if self.bstate.q.val() == self.s_copy.val() {
+            self.bprimed.d.next = true;
+            if self.bprimed.q.val() & self.pk.in_ready.val() {
                 self.run_pos.d.next = self.run_pos.q.val() + self.cnt.val();
                 self.run_rem.d.next = self.run_rem.q.val() - self.cnt.val();
                 if self.run_rem.q.val() <= self.k8.val() {
                     if self.run_end.q.val() {
-                        self.state.d.next = self.s_drain.val();
-                    } else if self.ri.q.val() == self.nruns.q.val() {
-                        self.state.d.next = self.s_seq_hdr.val();
+                        self.bstate.d.next = self.s_drain.val();
+                    } else if self.ri.q.val() == self.b_nruns.q.val() {
+                        self.bstate.d.next = self.s_seq_hdr.val();
                     } else {
                         // Next literal run, back to back.
-                        self.run_pos.d.next = self.run_start.read_data.val();
-                        self.run_rem.d.next = self.run_len.read_data.val();
+                        self.run_pos.d.next = self.brs.y.val();
+                        self.run_rem.d.next = self.brl.y.val();
                         self.ri_next.next = self.ri.q.val() + self.k1.val();
                     }
                 }
             }
         }
-        if self.state.q.val() == self.s_seq_hdr.val() {
+        if self.bstate.q.val() == self.s_seq_hdr.val() {
             if self.pk.in_ready.val() {
                 self.run_pos.d.next = self.k0.val();
-                self.run_rem.d.next = self.enc.bs_len.val();
+                self.run_rem.d.next = self.b_bs_len.q.val();
                 self.run_src_bs.d.next = true;
                 self.run_end.d.next = true;
                 self.run_multi.d.next = false;
-                self.primed.d.next = false;
-                self.state.d.next = self.s_copy.val();
+                self.bprimed.d.next = false;
+                self.bstate.d.next = self.s_copy.val();
             }
         }
         self.ri.d.next = self.ri_next.val();
-        self.run_start.read_address.next = self.ri_next.val().get_bits::<10>(0);
-        self.run_len.read_address.next = self.ri_next.val().get_bits::<10>(0);
-        if self.state.q.val() == self.s_drain.val() {
-            if self.pk.empty.val() & (self.scrub_n.q.val() == self.k_scrub.val()) {
-                self.state.d.next = self.s_load.val();
-                self.ctr.d.next = self.k0.val();
-                self.loading.d.next = true;
-                self.scrub_n.d.next = self.k0.val();
-                // LOAD presents the first window (base 0) for the first HASH.
-                self.base.d.next = self.k0.val();
-                self.stage_ok.d.next = false;
-                self.cursor.d.next = self.k0.val();
-                self.lit_start.d.next = self.k0.val();
-                self.rep0.d.next = self.k1.val();
-                self.nseq.d.next = self.k0.val();
-                self.nruns.d.next = self.k0.val();
-                self.sum_ml.d.next = self.k0.val();
-                if self.epoch.q.val() == self.k63_6.val() {
-                    self.epoch.d.next = self.k1_6.val();
-                } else {
-                    self.epoch.d.next = self.epoch.q.val() + self.k1_6.val();
-                }
+        // ---- the two buffer sets: the front end owns `fset`, the back end the other ----
+        for st in 0..2 {
+            self.pa[st].wr_beat.next = self.ctr.q.val().get_bits::<9>(0);
+            self.pb[st].wr_beat.next = self.ctr.q.val().get_bits::<9>(0);
+            self.pa[st].wr_data.next = self.in_data.val();
+            self.pb[st].wr_data.next = self.in_data.val();
+            self.pa[st].wr_en.next = false;
+            self.pb[st].wr_en.next = false;
+            self.pa[st].rd_pos.next = self.ba_pos.val();
+            self.pb[st].rd_pos.next = self.fb_pos.val();
+            self.run_start[st].read_address.next = self.ri_next.val().get_bits::<10>(0);
+            self.run_len[st].read_address.next = self.ri_next.val().get_bits::<10>(0);
+            self.run_start[st].write_address.next = self.nruns.q.val().get_bits::<10>(0);
+            self.run_len[st].write_address.next = self.nruns.q.val().get_bits::<10>(0);
+            self.run_start[st].write_data.next = self.lit_start.q.val();
+            self.run_len[st].write_data.next = self.rl_len.val();
+            self.run_start[st].write_enable.next = false;
+            self.run_len[st].write_enable.next = false;
+            self.bs[st].read_address.next = self.bs_raddr.val();
+            self.bs[st].write_address.next = self.enc.bs_addr.val();
+            self.bs[st].write_data.next = self.enc.bs_data.val();
+            self.bs[st].write_enable.next = false;
+            if self.fset.q.val() == self.set_id[st].val() {
+                self.pa[st].wr_en.next = self.loading.q.val() & self.in_valid.val();
+                self.pb[st].wr_en.next = self.loading.q.val() & self.in_valid.val();
+                self.pa[st].rd_pos.next = self.fa_pos.val();
+                self.run_start[st].write_enable.next = self.rl_we.val();
+                self.run_len[st].write_enable.next = self.rl_we.val();
+                self.bs[st].write_enable.next = self.enc.bs_we.val();
+            }
+        }
+        if self.bstate.q.val() == self.s_drain.val() {
+            if self.pk.empty.val() {
+                self.bstate.d.next = self.s_bidle.val();
             }
         }
         if self.scrubbing.val() {
@@ -1052,7 +1177,7 @@ impl Logic for Compressor {
                 self.loading.d.next = false;
                 if self.filled_new.val() {
                     // Byte-filled: an RLE frame, whatever the match finder was doing.
-                    self.state.d.next = self.s_decide.val();
+                    self.state.d.next = self.s_handoff.val();
                 }
             }
         }

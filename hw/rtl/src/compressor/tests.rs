@@ -79,6 +79,49 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// Streams `pages` back to back (input always offered, output always taken); returns
+    /// the frames and the clocks from the first beat to the last frame's last beat.
+    pub fn stream(&mut self, pages: &[[u8; 4096]]) -> (Vec<Vec<u8>>, u64) {
+        let uut = &mut self.uut;
+        let (mut pi, mut beat) = (0usize, 0usize);
+        let mut frames = vec![Vec::new()];
+        let mut cycles = 0u64;
+        uut.out_ready.next = true;
+        while frames.len() <= pages.len() {
+            if pi < pages.len() {
+                let p = &pages[pi];
+                let w = u64::from_le_bytes(p[beat * 8..beat * 8 + 8].try_into().unwrap());
+                uut.in_data.next = w.to_bits();
+                uut.in_valid.next = true;
+            } else {
+                uut.in_valid.next = false;
+            }
+            assert!(simulate(&mut **uut, 1000));
+            if uut.in_valid.val() && uut.in_ready.val() {
+                beat += 1;
+                if beat == PAGE_BEATS {
+                    (pi, beat) = (pi + 1, 0);
+                }
+            }
+            if uut.out_valid.val() {
+                let nb = uut.out_bytes.val().index();
+                let bytes = uut.out_data.val().to_u64().to_le_bytes();
+                frames.last_mut().unwrap().extend_from_slice(&bytes[..nb]);
+                if uut.out_last.val() {
+                    assert_eq!(uut.frame_len.val().index(), frames.last().unwrap().len());
+                    frames.push(Vec::new());
+                }
+            }
+            tick(&mut **uut, |u| &mut u.clock);
+            cycles += 1;
+            assert!(cycles < 20_000 * pages.len() as u64, "stream stuck");
+        }
+        frames.pop();
+        (frames, cycles)
+    }
+}
+
 /// Compresses `page` and checks the frame against the reference; returns the cycles.
 pub(crate) fn check(bench: &mut Bench, name: &str, page: &[u8; 4096], stall: bool) -> u64 {
     let mut want = Vec::new();
@@ -227,4 +270,62 @@ fn compressor_epoch_wrap_has_no_stale_matches() {
         assert_eq!(out.len(), pagepress_abi::format::RLE_FRAME_SIZE);
     }
     check(&mut bench, "text (epoch 1 again)", &text, false);
+}
+
+/// Pages back to back: the front end loads and matches page N+1 while the back end
+/// emits page N. Every frame bit-exact; prints the steady-state clocks per page.
+#[test]
+fn compressor_streams_pages_back_to_back() {
+    let mut bench = Bench::new();
+    let mut rng = Rng(2024);
+    let mut pages = Vec::new();
+    for i in 0..8 {
+        let mut page = [0u8; 4096];
+        match i % 4 {
+            0 => page = text_page(&mut rng),
+            1 => page.iter_mut().for_each(|b| *b = rng.next() as u8),
+            2 => page
+                .iter_mut()
+                .for_each(|b| *b = b'a' + (rng.next() % 3) as u8),
+            _ => {
+                page[..2048].iter_mut().for_each(|b| *b = rng.next() as u8);
+                page.copy_within(..2048, 2048);
+            }
+        }
+        pages.push(page);
+    }
+    pages.push([0u8; 4096]);
+    let (frames, cycles) = bench.stream(&pages);
+    assert_eq!(frames.len(), pages.len());
+    for (i, (page, got)) in pages.iter().zip(&frames).enumerate() {
+        let mut want = Vec::new();
+        compress_page(page, &mut want);
+        assert!(*got == want, "page {i}: frame differs");
+    }
+    eprintln!(
+        "stream: {} pages in {cycles} cycles: {} cycles/page, {:.2} bytes/cycle",
+        pages.len(),
+        cycles / pages.len() as u64,
+        (pages.len() * 4096) as f64 / cycles as f64
+    );
+    // Random (raw) pages alone: the steady state of the front end.
+    let raw: Vec<[u8; 4096]> = (0..6)
+        .map(|_| {
+            let mut p = [0u8; 4096];
+            p.iter_mut().for_each(|b| *b = rng.next() as u8);
+            p
+        })
+        .collect();
+    let (frames, cycles) = bench.stream(&raw);
+    assert_eq!(frames.len(), raw.len());
+    for (page, got) in raw.iter().zip(&frames) {
+        let mut want = Vec::new();
+        compress_page(page, &mut want);
+        assert!(*got == want, "raw page differs");
+    }
+    eprintln!(
+        "stream (random pages): {} cycles/page, {:.2} bytes/cycle",
+        cycles / raw.len() as u64,
+        (raw.len() * 4096) as f64 / cycles as f64
+    );
 }

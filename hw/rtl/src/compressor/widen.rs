@@ -1,4 +1,5 @@
-//! `ZeroExtend<N, M>`: `wide = {0, narrow}` as one Verilog concatenation.
+//! Leaf helpers: `ZeroExtend<N, M>` (`wide = {0, narrow}` as one Verilog concatenation)
+//! and `Mux2<N>`.
 //!
 //! rust-hdl 0.46 kernels cannot widen a value lint-clean: `bit_cast` emits
 //! `(x & M'hff..)`, whose operands differ in width (Verilator WIDTH), and `set_bits`
@@ -50,5 +51,60 @@ mod tests {
         let mut uut = ZeroExtend::<12, 100>::default();
         uut.connect_all();
         lint_core("compressor_zero_extend", &uut);
+    }
+}
+
+/// `Mux2<N>`: `y = sel ? b : a`, as a leaf block. Selecting between two sub-core outputs
+/// inside a kernel would need a `Local` that then feeds other sub-cores, which Verilator
+/// reports as a combinational loop through them (UNOPTFLAT); a leaf mux does not.
+#[derive(LogicBlock, Default)]
+pub struct Mux2<const N: usize> {
+    pub sel: Signal<In, bool>,
+    pub a: Signal<In, Bits<N>>,
+    pub b: Signal<In, Bits<N>>,
+    pub y: Signal<Out, Bits<N>>,
+}
+
+impl<const N: usize> Logic for Mux2<N> {
+    fn update(&mut self) {
+        self.y.next = if self.sel.val() {
+            self.b.val()
+        } else {
+            self.a.val()
+        };
+    }
+
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom("always @(*) y = sel ? b : a;".into())
+    }
+}
+
+#[cfg(test)]
+mod mux_tests {
+    use super::*;
+    use crate::compressor::lint_core;
+
+    #[test]
+    fn mux2_selects() {
+        let mut uut = Mux2::<16>::default();
+        uut.connect_all();
+        uut.a.next = 1u64.to_bits();
+        uut.b.next = 2u64.to_bits();
+        for sel in [false, true, false] {
+            uut.sel.next = sel;
+            assert!(simulate(&mut uut, 10));
+            assert_eq!(uut.y.val().index(), if sel { 2 } else { 1 });
+        }
+    }
+
+    #[test]
+    fn mux2_verilog_lints() {
+        let mut uut = Mux2::<16>::default();
+        uut.connect_all();
+        lint_core("compressor_mux2", &uut);
     }
 }
