@@ -1,5 +1,6 @@
 //! The `pagepress` command line. One file per subcommand.
 
+mod bench_cmd;
 mod codec_cmd;
 mod corpus_cmd;
 mod regmap_cmd;
@@ -31,6 +32,9 @@ pub enum Cmd {
     /// Capture and inspect real-page corpora.
     #[command(subcommand)]
     Corpus(corpus_cmd::CorpusCmd),
+    /// Benchmarks with tables for the docs (`bench codec`: ratio and MB/s vs lz4/zstd).
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCmd),
     /// Print the register map generated from the ABI crate (docs/regmap.md).
     Regmap(regmap_cmd::RegmapArgs),
 }
@@ -42,6 +46,7 @@ pub fn main() -> ExitCode {
         Cmd::Compress(a) => codec_cmd::compress(a),
         Cmd::Decompress(a) => codec_cmd::decompress(a),
         Cmd::Corpus(c) => corpus_cmd::run(c),
+        Cmd::Bench(c) => bench_cmd::run(c),
         Cmd::Regmap(a) => regmap_cmd::run(a),
     };
     match r {

@@ -7,7 +7,7 @@
 
 use pagepress_codec::{PAGE_SIZE, Page, compress_page, decompress_page};
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A codec compared on a corpus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -184,7 +184,8 @@ impl Measurement {
 }
 
 /// Measures `codec` on `pages`: one checked round trip, then timed passes
-/// repeated until each direction has run for at least `min_time`.
+/// repeated until each direction has used at least `min_time` of this
+/// thread's CPU time.
 /// Errors if a page does not round-trip.
 pub fn measure(codec: Codec, pages: &[Page], min_time: Duration) -> Result<Measurement, String> {
     let mut e = Engine::new(codec);
@@ -196,7 +197,7 @@ pub fn measure(codec: Codec, pages: &[Page], min_time: Duration) -> Result<Measu
     }
     let compressed_bytes = c.bytes.len();
     let timed = |f: &mut dyn FnMut()| {
-        let t = Instant::now();
+        let t = CpuClock::now();
         let mut n = 0usize;
         while n == 0 || t.elapsed() < min_time {
             f();
@@ -221,6 +222,29 @@ pub fn measure(codec: Codec, pages: &[Page], min_time: Duration) -> Result<Measu
     })
 }
 
+/// The CPU time of the calling thread: per-core figures that other load on
+/// the machine does not dilute (falls back to wall time).
+#[derive(Clone, Copy, Debug)]
+pub struct CpuClock(Result<Duration, std::time::Instant>);
+
+impl CpuClock {
+    pub fn now() -> CpuClock {
+        use nix::time::{ClockId, clock_gettime};
+        CpuClock(
+            clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
+                .map(Duration::from)
+                .map_err(|_| std::time::Instant::now()),
+        )
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        match (self.0, CpuClock::now().0) {
+            (Ok(a), Ok(b)) => b.saturating_sub(a),
+            (Err(t), _) | (_, Err(t)) => t.elapsed(),
+        }
+    }
+}
+
 /// One row group of the comparison table: a set of pages and each codec on it.
 #[derive(Clone, Debug)]
 pub struct Row {
@@ -236,7 +260,7 @@ pub fn render_table(title: &str, rows: &[Row]) -> String {
     let _ = writeln!(s, "{title}\n");
     let _ = writeln!(
         s,
-        "| pages | pages | same-filled | codec | ratio | compress MB/s | decompress MB/s |"
+        "| page set | pages | same-filled | codec | ratio | compress MB/s | decompress MB/s |"
     );
     let _ = writeln!(s, "|---|---:|---:|---|---:|---:|---:|");
     for r in rows {
