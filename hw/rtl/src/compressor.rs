@@ -73,6 +73,7 @@ const S_SEQ_HDR: u64 = 16;
 const S_DRAIN: u64 = 17;
 const S_WAIT_WIN: u64 = 18;
 const S_HANDOFF: u64 = 19;
+const S_TAIL: u64 = 20;
 /// The back end's idle state (its own register; 0 is the initial value).
 const S_BIDLE: u64 = 0;
 
@@ -106,9 +107,13 @@ pub struct Compressor {
     /// Hash table: `ht[4*lane + bank]`; bank `b` holds the latest position `p = b mod 4`
     /// per hash, replicated once per lookup lane.
     ht: [RAM<Entry, 12>; 16],
-    seq_ll: RAM<Bits<16>, 10>,
-    seq_ml: RAM<Bits<16>, 10>,
-    seq_ov: RAM<Bits<16>, 10>,
+    /// Sequence buffers, one per set: the front end writes, the back end's encoder reads.
+    seq_ll: [RAM<Bits<16>, 10>; 2],
+    seq_ml: [RAM<Bits<16>, 10>; 2],
+    seq_ov: [RAM<Bits<16>, 10>; 2],
+    sll: Mux2<16>,
+    sml: Mux2<16>,
+    sov: Mux2<16>,
     /// Literal runs (start, length) in page order, the tail included.
     run_start: [RAM<Bits<16>, 10>; 2],
     run_len: [RAM<Bits<16>, 10>; 2],
@@ -154,7 +159,6 @@ pub struct Compressor {
     b_nseq: DFF<Bits<16>>,
     b_sum_ml: DFF<Bits<16>>,
     b_nruns: DFF<Bits<16>>,
-    b_bs_len: DFF<Bits<16>>,
     set_id: [Constant<bool>; 2],
     stage_ok: DFF<bool>,
     ctr: DFF<Bits<16>>,
@@ -207,6 +211,7 @@ pub struct Compressor {
     s_drain: Constant<Bits<5>>,
     s_wait_win: Constant<Bits<5>>,
     s_handoff: Constant<Bits<5>>,
+    s_tail: Constant<Bits<5>>,
     s_bidle: Constant<Bits<5>>,
     k0: Constant<Bits<16>>,
     k1: Constant<Bits<16>>,
@@ -272,6 +277,8 @@ pub struct Compressor {
     ba_pos: Signal<Local, Bits<12>>,
     bs_raddr: Signal<Local, Bits<9>>,
     rl_we: Signal<Local, bool>,
+    sq_we: Signal<Local, bool>,
+    sq_ov: Signal<Local, Bits<16>>,
     rl_len: Signal<Local, Bits<16>>,
     avail: Signal<Local, Bits<16>>,
     full: Signal<Local, bool>,
@@ -315,6 +322,9 @@ impl Default for Compressor {
             seq_ll: Default::default(),
             seq_ml: Default::default(),
             seq_ov: Default::default(),
+            sll: Default::default(),
+            sml: Default::default(),
+            sov: Default::default(),
             run_start: Default::default(),
             run_len: Default::default(),
             bs: Default::default(),
@@ -351,7 +361,6 @@ impl Default for Compressor {
             b_nseq: Default::default(),
             b_sum_ml: Default::default(),
             b_nruns: Default::default(),
-            b_bs_len: Default::default(),
             set_id: [Constant::new(false), Constant::new(true)],
             stage_ok: Default::default(),
             ctr: Default::default(),
@@ -403,6 +412,7 @@ impl Default for Compressor {
             s_drain: k(S_DRAIN),
             s_wait_win: k(S_WAIT_WIN),
             s_handoff: k(S_HANDOFF),
+            s_tail: k(S_TAIL),
             s_bidle: k(S_BIDLE),
             k0: k(0),
             k1: k(1),
@@ -467,6 +477,8 @@ impl Default for Compressor {
             ba_pos: Default::default(),
             bs_raddr: Default::default(),
             rl_we: Default::default(),
+            sq_we: Default::default(),
+            sq_ov: Default::default(),
             rl_len: Default::default(),
             avail: Default::default(),
             full: Default::default(),
@@ -524,8 +536,7 @@ impl Logic for Compressor {
             b_fill_byte,
             b_nseq,
             b_sum_ml,
-            b_nruns,
-            b_bs_len
+            b_nruns
         );
         self.stage_ok.clock.next = self.clock.val();
         self.stage_ok.d.next = self.stage_ok.q.val();
@@ -560,12 +571,23 @@ impl Logic for Compressor {
         self.brl.b.next = self.run_len[0].read_data.val();
         self.enc.clock.next = self.clock.val();
         self.pk.clock.next = self.clock.val();
-        self.seq_ll.read_clock.next = self.clock.val();
-        self.seq_ll.write_clock.next = self.clock.val();
-        self.seq_ml.read_clock.next = self.clock.val();
-        self.seq_ml.write_clock.next = self.clock.val();
-        self.seq_ov.read_clock.next = self.clock.val();
-        self.seq_ov.write_clock.next = self.clock.val();
+        for st in 0..2 {
+            self.seq_ll[st].read_clock.next = self.clock.val();
+            self.seq_ll[st].write_clock.next = self.clock.val();
+            self.seq_ml[st].read_clock.next = self.clock.val();
+            self.seq_ml[st].write_clock.next = self.clock.val();
+            self.seq_ov[st].read_clock.next = self.clock.val();
+            self.seq_ov[st].write_clock.next = self.clock.val();
+        }
+        self.sll.sel.next = self.fset.q.val();
+        self.sll.a.next = self.seq_ll[1].read_data.val();
+        self.sll.b.next = self.seq_ll[0].read_data.val();
+        self.sml.sel.next = self.fset.q.val();
+        self.sml.a.next = self.seq_ml[1].read_data.val();
+        self.sml.b.next = self.seq_ml[0].read_data.val();
+        self.sov.sel.next = self.fset.q.val();
+        self.sov.a.next = self.seq_ov[1].read_data.val();
+        self.sov.b.next = self.seq_ov[0].read_data.val();
 
         // ---- widenings of registers and RAM outputs ----
         self.epoch_x.narrow.next = self.epoch.q.val();
@@ -670,18 +692,15 @@ impl Logic for Compressor {
         if self.bprimed.q.val() & self.pk.in_ready.val() {
             self.bs_raddr.next = self.run_pos.q.val().get_bits::<9>(3) + self.k1_9.val();
         }
-        self.seq_ll.read_address.next = self.enc.seq_addr.val();
-        self.seq_ml.read_address.next = self.enc.seq_addr.val();
-        self.seq_ov.read_address.next = self.enc.seq_addr.val();
         // The read address is the next value of `ri`: the RAM output always holds
         // run `ri`, the next run to copy, so runs follow each other without a gap.
         self.ri_next.next = self.ri.q.val();
         // ---- sequence encoder ----
-        self.enc.ll.next = self.seq_ll.read_data.val();
-        self.enc.ml.next = self.seq_ml.read_data.val();
-        self.enc.ov.next = self.seq_ov.read_data.val();
-        self.enc.last.next = self.nseq.q.val() - self.k1.val();
-        self.enc.start.next = self.state.q.val() == self.s_enc_start.val();
+        self.enc.ll.next = self.sll.y.val();
+        self.enc.ml.next = self.sml.y.val();
+        self.enc.ov.next = self.sov.y.val();
+        self.enc.last.next = self.b_nseq.q.val() - self.k1.val();
+        self.enc.start.next = self.bstate.q.val() == self.s_enc_start.val();
 
         // ---- output packer ----
         self.out_data.next = self.pk.out_data.val();
@@ -749,10 +768,10 @@ impl Logic for Compressor {
             self.d_lh.next = self.k1.val();
         }
         self.d_size.next =
-            self.d_lh.val() + self.d_nlit.val() + self.k2.val() + self.b_bs_len.q.val();
+            self.d_lh.val() + self.d_nlit.val() + self.k2.val() + self.enc.bs_len.val();
         if self.b_nseq.q.val() >= self.k128.val() {
             self.d_size.next =
-                self.d_lh.val() + self.d_nlit.val() + self.k3.val() + self.b_bs_len.q.val();
+                self.d_lh.val() + self.d_nlit.val() + self.k3.val() + self.enc.bs_len.val();
         }
         self.bh.next = self.bh_raw.val();
         if self.kind.q.val() == self.kind_rle.val() {
@@ -821,30 +840,19 @@ impl Logic for Compressor {
             }
         }
         // ---- sequence buffer ----
-        self.seq_ll.write_address.next = self.nseq.q.val().get_bits::<10>(0);
-        self.seq_ml.write_address.next = self.nseq.q.val().get_bits::<10>(0);
-        self.seq_ov.write_address.next = self.nseq.q.val().get_bits::<10>(0);
-        self.seq_ll.write_data.next = self.mpos.q.val() - self.lit_start.q.val();
-        self.seq_ml.write_data.next = self.fin_len.val();
+        self.sq_ov.next = self.mpos.q.val() - self.mcand.q.val() + self.k3.val();
         if (self.mpos.q.val() != self.lit_start.q.val())
             & (self.mpos.q.val() - self.mcand.q.val() == self.rep0.q.val())
         {
-            self.seq_ov.write_data.next = self.k1.val();
-        } else {
-            self.seq_ov.write_data.next = self.mpos.q.val() - self.mcand.q.val() + self.k3.val();
+            self.sq_ov.next = self.k1.val();
         }
-        self.seq_ll.write_enable.next =
-            (self.state.q.val() == self.s_extend.val()) & self.ext_done.val();
-        self.seq_ml.write_enable.next =
-            (self.state.q.val() == self.s_extend.val()) & self.ext_done.val();
-        self.seq_ov.write_enable.next =
-            (self.state.q.val() == self.s_extend.val()) & self.ext_done.val();
+        self.sq_we.next = (self.state.q.val() == self.s_extend.val()) & self.ext_done.val();
         // ---- literal-run list: written at the end of each match (and the tail at ENC_START) ----
         self.rl_len.next = self.mpos.q.val() - self.lit_start.q.val();
         self.rl_we.next = (self.state.q.val() == self.s_extend.val())
             & self.ext_done.val()
             & (self.mpos.q.val() != self.lit_start.q.val());
-        if self.state.q.val() == self.s_enc_start.val() {
+        if self.state.q.val() == self.s_tail.val() {
             self.rl_len.next = self.k4096.val() - self.lit_start.q.val();
             self.rl_we.next = self.lit_start.q.val() != self.k4096.val();
         }
@@ -905,7 +913,7 @@ impl Logic for Compressor {
                     if self.nseq.q.val() == self.k0.val() {
                         self.state.d.next = self.s_handoff.val();
                     } else {
-                        self.state.d.next = self.s_enc_start.val();
+                        self.state.d.next = self.s_tail.val();
                     }
                 }
             } else {
@@ -957,7 +965,7 @@ impl Logic for Compressor {
                 self.cursor.d.next = self.mpos.q.val() + self.fin_len.val();
                 self.lit_start.d.next = self.mpos.q.val() + self.fin_len.val();
                 if self.last_step_match.q.val() {
-                    self.state.d.next = self.s_enc_start.val();
+                    self.state.d.next = self.s_tail.val();
                 } else if (self.base.q.val() + self.k12.val() <= self.avail.val()) | self.full.val()
                 {
                     self.state.d.next = self.s_select.val();
@@ -966,16 +974,12 @@ impl Logic for Compressor {
                 }
             }
         }
-        if self.state.q.val() == self.s_enc_start.val() {
+        if self.state.q.val() == self.s_tail.val() {
+            // The trailing literal run.
             if self.lit_start.q.val() != self.k4096.val() {
                 self.nruns.d.next = self.nruns.q.val() + self.k1.val();
             }
-            self.state.d.next = self.s_enc_wait.val();
-        }
-        if self.state.q.val() == self.s_enc_wait.val() {
-            if self.enc.done.val() {
-                self.state.d.next = self.s_handoff.val();
-            }
+            self.state.d.next = self.s_handoff.val();
         }
         if self.state.q.val() == self.s_handoff.val() {
             // Hand the page to the back end once it is idle and the scrub is done; the
@@ -984,12 +988,14 @@ impl Logic for Compressor {
                 & (self.scrub_n.q.val() == self.k_scrub.val())
             {
                 self.bstate.d.next = self.s_decide.val();
+                if !self.filled.q.val() & (self.nseq.q.val() != self.k0.val()) {
+                    self.bstate.d.next = self.s_enc_start.val();
+                }
                 self.b_filled.d.next = self.filled.q.val();
                 self.b_fill_byte.d.next = self.fill_byte.q.val();
                 self.b_nseq.d.next = self.nseq.q.val();
                 self.b_sum_ml.d.next = self.sum_ml.q.val();
                 self.b_nruns.d.next = self.nruns.q.val();
-                self.b_bs_len.d.next = self.enc.bs_len.val();
                 self.ri_next.next = self.k0.val();
                 self.fset.d.next = !self.fset.q.val();
                 self.state.d.next = self.s_load.val();
@@ -1010,6 +1016,14 @@ impl Logic for Compressor {
                 } else {
                     self.epoch.d.next = self.epoch.q.val() + self.k1_6.val();
                 }
+            }
+        }
+        if self.bstate.q.val() == self.s_enc_start.val() {
+            self.bstate.d.next = self.s_enc_wait.val();
+        }
+        if self.bstate.q.val() == self.s_enc_wait.val() {
+            if self.enc.done.val() {
+                self.bstate.d.next = self.s_decide.val();
             }
         }
         if self.bstate.q.val() == self.s_decide.val() {
@@ -1106,7 +1120,7 @@ impl Logic for Compressor {
         if self.bstate.q.val() == self.s_seq_hdr.val() {
             if self.pk.in_ready.val() {
                 self.run_pos.d.next = self.k0.val();
-                self.run_rem.d.next = self.b_bs_len.q.val();
+                self.run_rem.d.next = self.enc.bs_len.val();
                 self.run_src_bs.d.next = true;
                 self.run_end.d.next = true;
                 self.run_multi.d.next = false;
@@ -1136,14 +1150,29 @@ impl Logic for Compressor {
             self.bs[st].read_address.next = self.bs_raddr.val();
             self.bs[st].write_address.next = self.enc.bs_addr.val();
             self.bs[st].write_data.next = self.enc.bs_data.val();
-            self.bs[st].write_enable.next = false;
+            self.bs[st].write_enable.next = self.enc.bs_we.val();
+            self.seq_ll[st].read_address.next = self.enc.seq_addr.val();
+            self.seq_ml[st].read_address.next = self.enc.seq_addr.val();
+            self.seq_ov[st].read_address.next = self.enc.seq_addr.val();
+            self.seq_ll[st].write_address.next = self.nseq.q.val().get_bits::<10>(0);
+            self.seq_ml[st].write_address.next = self.nseq.q.val().get_bits::<10>(0);
+            self.seq_ov[st].write_address.next = self.nseq.q.val().get_bits::<10>(0);
+            self.seq_ll[st].write_data.next = self.mpos.q.val() - self.lit_start.q.val();
+            self.seq_ml[st].write_data.next = self.fin_len.val();
+            self.seq_ov[st].write_data.next = self.sq_ov.val();
+            self.seq_ll[st].write_enable.next = false;
+            self.seq_ml[st].write_enable.next = false;
+            self.seq_ov[st].write_enable.next = false;
             if self.fset.q.val() == self.set_id[st].val() {
+                self.seq_ll[st].write_enable.next = self.sq_we.val();
+                self.seq_ml[st].write_enable.next = self.sq_we.val();
+                self.seq_ov[st].write_enable.next = self.sq_we.val();
+                self.bs[st].write_enable.next = false;
                 self.pa[st].wr_en.next = self.loading.q.val() & self.in_valid.val();
                 self.pb[st].wr_en.next = self.loading.q.val() & self.in_valid.val();
                 self.pa[st].rd_pos.next = self.fa_pos.val();
                 self.run_start[st].write_enable.next = self.rl_we.val();
                 self.run_len[st].write_enable.next = self.rl_we.val();
-                self.bs[st].write_enable.next = self.enc.bs_we.val();
             }
         }
         if self.bstate.q.val() == self.s_drain.val() {
