@@ -1,6 +1,8 @@
 //! The soft device through the driver: data path, every status code, counters,
 //! register chain, and refusal of an incompatible device.
 
+#![forbid(unsafe_code)]
+
 use pagepress::backend::{BackendKind, DeviceConfig, open, open_soft};
 use pagepress::device::client::walk_chain;
 use pagepress::device::queue::Request;

@@ -2,6 +2,8 @@
 //! many times, several threads on several queues, and every fallback path.
 //! Assertions are about behaviour (content, entries, counters), never timing.
 
+#![forbid(unsafe_code)]
+
 use pagepress::backend::open_soft;
 use pagepress::device::client::set_thread_queue;
 use pagepress::device::{ClientConfig, DeviceBackend, DeviceClient, HostCounter};
