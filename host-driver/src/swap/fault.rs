@@ -160,6 +160,7 @@ impl System {
         e: SwapEntry,
         si: &Arc<SwapDevice>,
     ) -> Result<FaultOutcome, SwapError> {
+        let seen = si.cache_seq();
         match si.swapcache_prepare(e.slot, 1) {
             Ok(()) => {}
             Err(PrepareError::Busy) => {
@@ -168,6 +169,7 @@ impl System {
                 self.stats
                     .cache_busy_backoffs
                     .fetch_add(1, Ordering::Relaxed);
+                si.wait_cache_release(seen);
                 return Ok(FaultOutcome::Retry);
             }
             Err(PrepareError::NoEntry) => return Ok(FaultOutcome::Retry),
@@ -338,6 +340,7 @@ impl System {
     ) -> Result<FaultOutcome, SwapError> {
         let took = self.hooks.rule(Rule::SkipPathTakesCache);
         if took {
+            let seen = si.cache_seq();
             match si.swapcache_prepare(e.slot, 1) {
                 Ok(()) => {}
                 Err(PrepareError::Busy) => {
@@ -346,6 +349,7 @@ impl System {
                         .fetch_add(1, Ordering::Relaxed);
                     self.hooks
                         .event(|| format!("skip path: slot {} busy, back off", e.slot));
+                    si.wait_cache_release(seen);
                     return Ok(FaultOutcome::Retry);
                 }
                 Err(PrepareError::NoEntry) => return Ok(FaultOutcome::Retry),

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::ThreadId;
 
@@ -52,6 +52,12 @@ pub struct SwapDevice {
     writeok: AtomicBool,
     /// The slot map and index are freed (set by swapoff after the drain).
     freed: AtomicBool,
+    /// Bumped whenever `HAS_CACHE` is dropped somewhere.
+    cache_seq: AtomicU64,
+    /// Faults waiting for a `HAS_CACHE` release (leaf lock + condvar).
+    cache_wait: Mutex<()>,
+    cache_cv: Condvar,
+    cache_waiters: AtomicU32,
     /// Who holds `HAS_CACHE` per slot; kept only while a test has disabled
     /// [`Rule::WritebackNeverWaits`], to detect the self-deadlock of race (e).
     owners: Mutex<HashMap<u32, ThreadId>>,
@@ -130,6 +136,10 @@ impl SwapDevice {
             live_cv: Condvar::new(),
             writeok: AtomicBool::new(true),
             freed: AtomicBool::new(false),
+            cache_seq: AtomicU64::new(0),
+            cache_wait: Mutex::new(()),
+            cache_cv: Condvar::new(),
+            cache_waiters: AtomicU32::new(0),
             owners: Mutex::new(HashMap::new()),
             hooks,
             stats,
@@ -281,7 +291,36 @@ impl SwapDevice {
         for s in freeing {
             self.free_slot(s)?;
         }
+        self.cache_released();
         self.check(bad)
+    }
+
+    /// The `HAS_CACHE` release count, read before a `swapcache_prepare` that
+    /// may find the slot busy.
+    pub fn cache_seq(&self) -> u64 {
+        self.cache_seq.load(Ordering::SeqCst)
+    }
+
+    fn cache_released(&self) {
+        self.cache_seq.fetch_add(1, Ordering::SeqCst);
+        if self.cache_waiters.load(Ordering::SeqCst) > 0 {
+            let _g = lock(&self.cache_wait);
+            self.cache_cv.notify_all();
+        }
+    }
+
+    /// A fault that found `HAS_CACHE` taken sleeps until some `HAS_CACHE` is
+    /// dropped after `seen` (or a millisecond passes; Linux sleeps a tick),
+    /// then retries. Never called with any lock held.
+    pub fn wait_cache_release(&self, seen: u64) {
+        self.cache_waiters.fetch_add(1, Ordering::SeqCst);
+        let g = lock(&self.cache_wait);
+        if self.cache_seq.load(Ordering::SeqCst) == seen {
+            let _ = self
+                .cache_cv
+                .wait_timeout(g, std::time::Duration::from_millis(1));
+        }
+        self.cache_waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// A PTE now holds the entry (count + 1).
