@@ -444,7 +444,10 @@ impl DeviceClient {
         self.caps.max_nr_pages.min(u16::MAX as u32) as usize
     }
 
+    /// One STORE of at most `MAX_NR_PAGES` whole pages.
     fn store_part(&self, q: &QueuePair, slot: u32, pages: &[u8]) -> Result<StoreInfo, PoolError> {
+        debug_assert!(pages.len().is_multiple_of(PAGE_SIZE) && !pages.is_empty());
+        debug_assert!(pages.len() / PAGE_SIZE <= self.max_nr());
         let nr = (pages.len() / PAGE_SIZE) as u16;
         let req = Request {
             slot,
@@ -477,7 +480,9 @@ impl DeviceClient {
         }
     }
 
+    /// One INVALIDATE of `1 ..= MAX_NR_PAGES` slots.
     fn invalidate_part(&self, q: &QueuePair, slot: u32, nr: u32) -> Result<u32, PoolError> {
+        debug_assert!(nr >= 1 && nr as usize <= self.max_nr());
         let req = Request {
             slot,
             nr_pages: nr as u16,
@@ -507,6 +512,8 @@ impl DeviceClient {
         out: &mut [u8],
         exclusive: bool,
     ) -> Result<(), PoolError> {
+        debug_assert!(out.len().is_multiple_of(PAGE_SIZE) && !out.is_empty());
+        debug_assert!(out.len() / PAGE_SIZE <= self.max_nr());
         let nr = out.len() / PAGE_SIZE;
         let req = Request {
             flags: if exclusive { CMD_FLAG_EXCLUSIVE } else { 0 },

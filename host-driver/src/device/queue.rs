@@ -215,8 +215,10 @@ pub struct Request<'a> {
 
 /// One queue pair of a [`super::DeviceClient`].
 ///
-/// Lock order: a queue's `state` lock is taken alone (never two queues at
-/// once) and is held across register writes to the queue's doorbells.
+/// Lock order: queue `state` -> `RescuedPages` lock. Never two queues'
+/// `state` locks at once. `state` is held across writes to the queue's
+/// doorbell registers (so tails reach the device in order) and never while
+/// sleeping on the interrupt.
 pub struct QueuePair {
     qid: u32,
     /// BAR0 offset of this queue's register window.
