@@ -588,3 +588,26 @@ fn device_errors_lose_no_page() {
     assert_eq!(sys.stats.load_retries.load(SeqCst), 1);
     assert_eq!(sys.violations(), 0);
 }
+
+#[test]
+fn b_writeback_error_paths_release_folio_and_has_cache() {
+    let (sys, pool) = system(small());
+    let mm = sys.new_mm(1);
+    write(&sys, &mm, 0, &page(11));
+    assert!(sys.reclaim_va(&mm, 0));
+    let dev = sys.device().unwrap();
+    let s = slot_of(&mm, 0);
+    // The device read fails: nothing written, the entry stays and goes back
+    // on the LRU, the folio and HAS_CACHE are released.
+    pool.fail_next_load(PoolError::DmaFault);
+    assert!(matches!(writeback_one(&dev), Writeback::Failed(0, _)));
+    let st = dev.slot_state(s).unwrap();
+    assert!(!st.has_cache() && st.count() == 1, "{st:?}");
+    assert!(dev.cache.is_empty() && dev.zswap.contains(s));
+    assert_eq!(dev.zswap.lru_len(), 1);
+    // The next attempt succeeds, and the page reads back from the file.
+    assert_eq!(writeback_one(&dev), Writeback::Written(0));
+    assert!(!dev.zswap.contains(s) && !pool.holds(s));
+    assert_eq!(read(&sys, &mm, 0).unwrap(), page(11));
+    assert_eq!(sys.violations(), 0);
+}

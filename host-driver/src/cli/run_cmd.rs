@@ -59,7 +59,8 @@ pub struct RunArgs {
     /// Total page touches across threads.
     #[arg(long, default_value_t = 100_000)]
     pub ops: u64,
-    /// Backing swap file (default: a temporary file, removed afterwards).
+    /// Backing swap file, created or truncated (default: a temporary file,
+    /// removed afterwards).
     #[arg(long)]
     pub backing_file: Option<PathBuf>,
     /// Folio order of first-touch allocations (0 = 4 KiB pages; 2 = 16 KiB).

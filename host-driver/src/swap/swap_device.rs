@@ -41,7 +41,9 @@ pub struct SwapDevice {
     pub cache: SwapCache,
     /// The device index frontend and its LRU.
     pub zswap: Zswap,
-    /// The backing swap file: slot s at byte s * PAGE_SIZE.
+    /// The backing swap file: slot s at byte s * PAGE_SIZE. Positional I/O
+    /// needs no lock; a slot's bytes are read or written only by the holder
+    /// of its `HAS_CACHE`.
     file: File,
     path: PathBuf,
     remove_file: bool,
