@@ -480,3 +480,50 @@ fn late_exclusive_load_cannot_shadow_newer_data() {
     assert_eq!(counter(&c, HostCounter::LateExclusiveLoadsRescued), 0);
     set_thread_queue(None);
 }
+
+#[test]
+fn device_waits_for_completion_ring_space() {
+    // SQ of 8 entries, CQ of 2 (one usable): the device posts one completion
+    // and holds the rest until the host releases the entry.
+    use pagepress::device::ring::{CompletionRing, SubmissionRing};
+    use pagepress_abi::regs::{CONTROL_BASE, control};
+    use pagepress_abi::{Command, Status};
+    let dev = SoftDevice::new(soft(1));
+    let mut sq = SubmissionRing::new(dev.dma_alloc(8 * 32).unwrap(), 3);
+    let mut cq = CompletionRing::new(dev.dma_alloc(2 * 16).unwrap(), 1);
+    let w = |reg| queues::reg(0, reg);
+    dev.bar0_write(w(queues::SQ_BASE_LO), sq.iova() as u32);
+    dev.bar0_write(w(queues::SQ_BASE_HI), (sq.iova() >> 32) as u32);
+    dev.bar0_write(w(queues::SQ_SIZE_LOG2), 3);
+    dev.bar0_write(w(queues::CQ_BASE_LO), cq.iova() as u32);
+    dev.bar0_write(w(queues::CQ_BASE_HI), (cq.iova() >> 32) as u32);
+    dev.bar0_write(w(queues::CQ_SIZE_LOG2), 1);
+    dev.bar0_write(w(queues::ENABLE), 1);
+    dev.bar0_write(CONTROL_BASE + control::CTRL, control::CTRL_ENABLE);
+    let mut tail = 0;
+    for cid in 0..5u16 {
+        tail = sq.push(&Command::new(Opcode::Nop, cid, 0, 1, 0));
+    }
+    std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
+    dev.bar0_write(w(queues::SQ_TAIL_DB), tail);
+    let mut phases = Vec::new();
+    for cid in 0..5u16 {
+        let c = loop {
+            if let Some(c) = cq.pop() {
+                break c;
+            }
+            let seen = dev.interrupt_count(0);
+            if let Some(c) = cq.pop() {
+                break c;
+            }
+            dev.wait_interrupt(0, seen, Duration::from_millis(50));
+        };
+        assert_eq!((c.cid, c.status), (cid, Status::Ok as u8));
+        // Nothing more until the entry is released.
+        assert!(cq.pop().is_none());
+        phases.push(c.phase());
+        dev.bar0_write(w(queues::CQ_HEAD_DB), cq.head());
+    }
+    // Two entries: the phase flips on every wrap.
+    assert_eq!(phases, [true, true, false, false, true]);
+}
