@@ -4,7 +4,7 @@
 //! page (RLE frame for a byte-filled page, compressed block with raw literals and
 //! predefined-FSE sequences, or raw frame when the compressed block would not be
 //! smaller than the page). `docs/rtl-compressor.md` describes the microarchitecture,
-//! its cycle counts and the plan for the W-positions-per-clock version.
+//! its cycle counts and what is left for a full 4 bytes/clock.
 //!
 //! # Ports (module `top` of [`compressor_verilog`]; all signals synchronous to `clock`)
 //!
@@ -22,10 +22,13 @@
 //! | `frame_len` | out | 16 | total frame bytes (11, 4106, or 10 + compressed block size); valid while `out_valid` |
 //! | `frame_kind` | out | 2 | block type of the frame: 0 raw, 1 RLE, 2 compressed; valid while `out_valid` |
 //!
-//! A page is exactly 512 beats. Pages are processed one at a time: after power-up the
-//! core clears its hash table (4096 clocks, `in_ready` low), then takes a page, and
-//! raises `in_ready` again once the previous frame's last beat has left. `in_valid`
-//! may drop between beats and `out_ready` may stall at any time.
+//! A page is exactly 512 beats; pages follow each other with no separator and frames
+//! come out in page order, one frame per page. After power-up the core clears its hash
+//! table (4096 clocks, `in_ready` low). It then takes a page; `in_ready` drops after the
+//! page's last beat until the page's match finding is done and the back end (encoding
+//! and output) has taken it over, so the next page is loaded and matched while the
+//! previous frame is still being encoded and sent. `in_valid` may drop between beats and
+//! `out_ready` may stall at any time (`in_ready` does not depend on `out_ready`).
 
 pub mod hash;
 pub mod packer;
