@@ -1,9 +1,11 @@
 //! Model check (shuttle) of the slot-map / swap-cache core.
 //!
-//! One page and one slot, threads doing skip-swapcache faults, user writes,
-//! reclaim (swap-out, to the device or the backing file), writeback and
-//! unmap, each following the protocol's steps with shuttle's locks standing
-//! in for the cluster lock, the PTL and the index lock, and the real
+//! One page and one slot, threads doing swap-in faults (skip-swapcache, or
+//! through the swap cache with an exclusive load), user writes, reclaim
+//! (swap-out through the swap cache, to the device or the backing file),
+//! writeback and unmap, each following the protocol's steps with shuttle's
+//! locks standing in for the cluster lock, the PTL, the index lock and the
+//! folio lock, and the real
 //! [`SlotState`] transitions (a bad transition panics). Shuttle explores the
 //! interleavings; after each, the page must read back as last written and the
 //! slot map must agree with the PTE.
@@ -42,7 +44,12 @@ struct World {
     /// LRU lock: the generation of the entry on the LRU.
     lru: Mutex<Option<u64>>,
     next_gen: Mutex<u64>,
+    /// The swap cache of slot 0 (a leaf lock).
+    cache: Mutex<Option<Arc<Folio>>>,
 }
+
+/// A folio: its lock guards (data, uptodate).
+type Folio = Mutex<(u32, bool)>;
 
 impl World {
     fn new(skip_takes_cache: bool) -> Arc<World> {
@@ -54,6 +61,7 @@ impl World {
             file: Mutex::new(0xdead),
             lru: Mutex::new(None),
             next_gen: Mutex::new(1),
+            cache: Mutex::new(None),
         });
         reclaim(&w, true);
         assert_eq!(w.ptl.lock().unwrap().0, Pte::Swap);
@@ -139,6 +147,10 @@ fn reclaim(w: &World, to_device: bool) {
     if w.slot.lock().unwrap().alloc().is_err() {
         return;
     }
+    // The folio goes into the swap cache, locked, for the whole swap-out.
+    let folio: Arc<Folio> = Arc::new(Mutex::new((0, true)));
+    let mut g = folio.lock().unwrap();
+    *w.cache.lock().unwrap() = Some(folio.clone());
     let data = {
         let mut p = w.ptl.lock().unwrap();
         match p.0 {
@@ -151,6 +163,7 @@ fn reclaim(w: &World, to_device: bool) {
         }
     };
     if let Some(d) = data {
+        g.0 = d;
         if to_device {
             let gen_ = {
                 let mut g = w.next_gen.lock().unwrap();
@@ -168,7 +181,74 @@ fn reclaim(w: &World, to_device: bool) {
             *w.file.lock().unwrap() = d;
         }
     }
+    *w.cache.lock().unwrap() = None;
+    drop(g);
     clear_cache(w);
+}
+
+/// Swap-in through the swap cache: a cached folio is locked and re-validated
+/// before it is mapped; otherwise `HAS_CACHE` is taken, a folio inserted and
+/// the slot read with an exclusive load (the device entry goes once the data
+/// is in the cached folio).
+fn fault_cache(w: &World) {
+    for _ in 0..3 {
+        let pte = w.ptl.lock().unwrap().0;
+        match pte {
+            Pte::Present(_) | Pte::None => return fault(w),
+            Pte::Swap => {}
+        }
+        let cached = w.cache.lock().unwrap().clone();
+        if let Some(f) = cached {
+            let g = f.lock().unwrap();
+            let holds = w
+                .cache
+                .lock()
+                .unwrap()
+                .as_ref()
+                .is_some_and(|c| Arc::ptr_eq(c, &f));
+            if !holds || !g.1 {
+                drop(g);
+                thread::yield_now();
+                continue;
+            }
+            return map_cached(w, &f, g);
+        }
+        if w.slot.lock().unwrap().prepare().is_err() {
+            thread::yield_now();
+            continue;
+        }
+        let f: Arc<Folio> = Arc::new(Mutex::new((0, false)));
+        let mut g = f.lock().unwrap();
+        *w.cache.lock().unwrap() = Some(f.clone());
+        let exclusive = w.index.lock().unwrap().take();
+        g.0 = match exclusive {
+            Some(e) => e.data,
+            None => *w.file.lock().unwrap(),
+        };
+        g.1 = true;
+        return map_cached(w, &f, g);
+    }
+}
+
+fn map_cached(w: &World, f: &Arc<Folio>, g: shuttle::sync::MutexGuard<'_, (u32, bool)>) {
+    {
+        let mut p = w.ptl.lock().unwrap();
+        if p.0 == Pte::Swap {
+            p.0 = Pte::Present(g.0);
+            // HAS_CACHE is held by the cached folio: the slot stays.
+            assert!(!w.slot.lock().unwrap().put().unwrap());
+        }
+    }
+    // folio_free_swap: no user left → leave the cache, drop HAS_CACHE.
+    if w.slot.lock().unwrap().count() == 0 {
+        let mut c = w.cache.lock().unwrap();
+        if c.as_ref().is_some_and(|c| Arc::ptr_eq(c, f)) {
+            *c = None;
+            drop(c);
+            drop(g);
+            clear_cache(w);
+        }
+    }
 }
 
 /// The shrinker: pop, take `HAS_CACHE` without waiting, re-find the entry by
@@ -188,15 +268,21 @@ fn writeback(w: &World) {
         }
         Err(PrepareError::NoEntry) => return,
     }
+    let folio: Arc<Folio> = Arc::new(Mutex::new((0, false)));
+    let g = folio.lock().unwrap();
+    *w.cache.lock().unwrap() = Some(folio.clone());
     let cur = *w.index.lock().unwrap();
     if let Some(e) = cur.filter(|e| e.gen_ == gen_) {
         *w.file.lock().unwrap() = e.data;
         *w.index.lock().unwrap() = None;
     }
+    *w.cache.lock().unwrap() = None;
+    drop(g);
     clear_cache(w);
 }
 
-/// munmap of the page: a swap entry's count is dropped.
+/// munmap of the page: a swap entry's count is dropped; a cached folio left
+/// without users is dropped if its lock can be taken without waiting.
 fn zap(w: &World) {
     let old = {
         let mut p = w.ptl.lock().unwrap();
@@ -208,7 +294,34 @@ fn zap(w: &World) {
         let freeing = w.slot.lock().unwrap().put().unwrap();
         if freeing {
             free_slot(w);
+        } else {
+            try_drop_cached(w, false);
         }
+    }
+}
+
+/// Drops the cached folio if no slot user is left: `__try_to_reclaim_swap`
+/// (try-lock) from the free path, or reclaim of a swap-cache folio on the
+/// LRU (which happens eventually; modelled once after the threads end).
+fn try_drop_cached(w: &World, wait: bool) {
+    let Some(f) = w.cache.lock().unwrap().clone() else {
+        return;
+    };
+    let g = if wait {
+        f.lock().unwrap()
+    } else {
+        match f.try_lock() {
+            Ok(g) => g,
+            Err(_) => return,
+        }
+    };
+    let unused = w.slot.lock().unwrap().count() == 0;
+    let mut c = w.cache.lock().unwrap();
+    if unused && g.1 && c.as_ref().is_some_and(|c| Arc::ptr_eq(c, &f)) {
+        *c = None;
+        drop(c);
+        drop(g);
+        clear_cache(w);
     }
 }
 
@@ -236,11 +349,19 @@ fn check(w: &World) {
 }
 
 fn scenario(skip_takes_cache: bool, with_zap: bool) {
+    scenario_with(skip_takes_cache, with_zap, false)
+}
+
+fn scenario_with(skip_takes_cache: bool, with_zap: bool, cache_path: bool) {
     let w = World::new(skip_takes_cache);
     let t1 = {
         let w = w.clone();
         thread::spawn(move || {
-            fault(&w);
+            if cache_path {
+                fault_cache(&w);
+            } else {
+                fault(&w);
+            }
             write(&w, 1);
         })
     };
@@ -270,6 +391,8 @@ fn scenario(skip_takes_cache: bool, with_zap: bool) {
     for t in [t1, t2, t3, t4] {
         t.join().unwrap();
     }
+    // Reclaim of a swap-cache folio left without users (it is on the LRU).
+    try_drop_cached(&w, true);
     check(&w);
 }
 
@@ -281,6 +404,11 @@ fn model_slot_map_and_swap_cache_core() {
 #[test]
 fn model_with_unmap() {
     shuttle::check_random(|| scenario(true, true), 3000);
+}
+
+#[test]
+fn model_swap_cache_path_against_skip_path() {
+    shuttle::check_random(|| scenario_with(true, true, true), 3000);
 }
 
 #[test]

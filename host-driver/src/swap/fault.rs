@@ -271,8 +271,14 @@ impl System {
             if !ptl[pi].same(&Pte::Swap(e)) {
                 drop(ptl);
                 // The entry was consumed elsewhere (zapped): drop the folio
-                // from the cache if no slot of it has a user left.
+                // from the cache if no slot of it has a user left. The zap
+                // may not have dropped its count yet, and its own attempt to
+                // drop the folio only try-locks it (we may still hold the
+                // lock then): the folio goes on the LRU, where reclaim drops
+                // a cached folio whose slots have no user (found by the
+                // model check).
                 self.try_free_swap(si, folio, g)?;
+                self.lru_add(folio);
                 return Ok(FaultOutcome::AlreadyPresent);
             }
             ptl[pi] = Pte::Present {
