@@ -611,3 +611,30 @@ fn b_writeback_error_paths_release_folio_and_has_cache() {
     assert_eq!(read(&sys, &mm, 0).unwrap(), page(11));
     assert_eq!(sys.violations(), 0);
 }
+
+#[test]
+fn swapoff_that_cannot_bring_a_page_back_keeps_the_device_on() {
+    let (sys, pool) = system(Config {
+        swapin: SwapinMode::AlwaysCache,
+        ..small()
+    });
+    let mm = sys.new_mm(2);
+    for va in 0..2 {
+        write(&sys, &mm, va, &page(va + 60));
+        assert!(sys.reclaim_va(&mm, va));
+    }
+    // Every load attempt of one fault fails (the first try and the retries).
+    for _ in 0..4 {
+        pool.fail_next_load(PoolError::DmaFault);
+    }
+    assert!(sys.swapoff().is_err());
+    let dev = sys.device().expect("device still on");
+    assert!(!dev.is_freed() && dev.get().is_some());
+    // Allocation works again, and a later swapoff succeeds.
+    write(&sys, &mm, 0, &page(70));
+    assert!(sys.reclaim_va(&mm, 0));
+    sys.swapoff().unwrap();
+    assert_eq!(read(&sys, &mm, 0).unwrap(), page(70));
+    assert_eq!(read(&sys, &mm, 1).unwrap(), page(61));
+    assert_eq!(sys.violations(), 0);
+}

@@ -187,6 +187,10 @@ impl SwapDevice {
         self.writeok.store(false, Ordering::SeqCst);
     }
 
+    pub(crate) fn allow_alloc(&self) {
+        self.writeok.store(true, Ordering::SeqCst);
+    }
+
     /// Swapoff's last step, after the drain.
     pub(crate) fn mark_freed(&self) {
         self.freed.store(true, Ordering::SeqCst);

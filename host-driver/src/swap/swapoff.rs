@@ -10,7 +10,7 @@ use super::page_table::Pte;
 use super::swap_device::SwapDevice;
 use super::{SwapError, System};
 use std::path::{Path, PathBuf};
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 
 /// Temporary backing files made by this process (unique names across the
 /// swap systems of one process).
@@ -56,30 +56,11 @@ impl System {
     pub fn swapoff(&self) -> Result<(), SwapError> {
         let dev = self.device().ok_or(SwapError::NoSwap)?;
         dev.stop_alloc();
-        {
-            let r = dev.get().ok_or(SwapError::DeviceGone)?;
-            loop {
-                for mm in self.mms() {
-                    for va in 0..mm.nr_pages() {
-                        if matches!(mm.pte(va), Pte::Swap(e) if e.dev == dev.id) {
-                            self.fault(&mm, va)?;
-                        }
-                    }
-                }
-                // Swap-cache folios whose slots have no user left.
-                for (slot, f) in r.cache.snapshot() {
-                    let g = f.lock();
-                    if r.cache.holds(slot, &f) {
-                        self.try_free_swap(&r, &f, g)?;
-                    }
-                }
-                if dev.inuse() == 0 {
-                    break;
-                }
-                // A reclaim or writeback still holds a slot; it finishes
-                // without allocating (stop_alloc), then the walk repeats.
-                std::thread::yield_now();
-            }
+        if let Err(e) = self.unuse(&dev) {
+            // A page could not be brought back (device error): the device
+            // stays on, as Linux's swapoff re-enables it on failure.
+            dev.allow_alloc();
+            return Err(e);
         }
         self.hooks.point("swapoff_before_kill");
         self.hooks.event(|| "swapoff: draining".into());
@@ -93,5 +74,32 @@ impl System {
         *self.swap.write().unwrap_or_else(PoisonError::into_inner) = None;
         self.hooks.event(|| "swapoff: freed".into());
         Ok(())
+    }
+
+    /// `try_to_unuse`: brings every page of `dev` back until no slot is in use.
+    fn unuse(&self, dev: &Arc<SwapDevice>) -> Result<(), SwapError> {
+        let r = dev.get().ok_or(SwapError::DeviceGone)?;
+        loop {
+            for mm in self.mms() {
+                for va in 0..mm.nr_pages() {
+                    if matches!(mm.pte(va), Pte::Swap(e) if e.dev == dev.id) {
+                        self.fault(&mm, va)?;
+                    }
+                }
+            }
+            // Swap-cache folios whose slots have no user left.
+            for (slot, f) in r.cache.snapshot() {
+                let g = f.lock();
+                if r.cache.holds(slot, &f) {
+                    self.try_free_swap(&r, &f, g)?;
+                }
+            }
+            if dev.inuse() == 0 {
+                return Ok(());
+            }
+            // A reclaim or writeback still holds a slot; it finishes without
+            // allocating (stop_alloc), then the walk repeats.
+            std::thread::yield_now();
+        }
     }
 }
