@@ -10,5 +10,7 @@ pub mod cli;
 pub mod corpus;
 pub mod device;
 pub mod pool;
+#[cfg(feature = "rtl")]
+pub mod rtl_engine;
 pub mod soft;
 pub mod swap;
