@@ -80,13 +80,14 @@ impl Bench {
 }
 
 impl Bench {
-    /// Streams `pages` back to back (input always offered, output always taken); returns
-    /// the frames and the clocks from the first beat to the last frame's last beat.
-    pub fn stream(&mut self, pages: &[[u8; 4096]], stall: bool) -> (Vec<Vec<u8>>, u64) {
+    /// Streams `pages` back to back (input always offered, output always taken unless
+    /// `stall`); returns the frames and the clock at which each frame's last beat left.
+    pub fn stream(&mut self, pages: &[[u8; 4096]], stall: bool) -> (Vec<Vec<u8>>, Vec<u64>) {
         let uut = &mut self.uut;
         let mut rng = Rng(0x5eed);
         let (mut pi, mut beat) = (0usize, 0usize);
         let mut frames = vec![Vec::new()];
+        let mut ends = Vec::new();
         let mut cycles = 0u64;
         uut.out_ready.next = true;
         while frames.len() <= pages.len() {
@@ -113,6 +114,7 @@ impl Bench {
                 if uut.out_last.val() {
                     assert_eq!(uut.frame_len.val().index(), frames.last().unwrap().len());
                     frames.push(Vec::new());
+                    ends.push(cycles + 1);
                 }
             }
             tick(&mut **uut, |u| &mut u.clock);
@@ -120,7 +122,7 @@ impl Bench {
             assert!(cycles < 20_000 * pages.len() as u64, "stream stuck");
         }
         frames.pop();
-        (frames, cycles)
+        (frames, ends)
     }
 }
 
@@ -274,6 +276,19 @@ fn compressor_epoch_wrap_has_no_stale_matches() {
     check(&mut bench, "text (epoch 1 again)", &text, false);
 }
 
+/// Prints a stream's figures: all clocks per page, and the steady state (clocks between
+/// the first and the last frame's end, per page).
+fn report(name: &str, ends: &[u64]) {
+    let n = ends.len() as u64;
+    let total = ends[ends.len() - 1];
+    let steady = (total - ends[0]) / (n - 1);
+    eprintln!(
+        "{name}: {n} pages in {total} clocks ({} clocks/page); steady state {steady} clocks/page = {:.2} bytes/clock",
+        total / n,
+        4096.0 / steady as f64
+    );
+}
+
 /// Pages back to back: the front end loads and matches page N+1 while the back end
 /// emits page N. Every frame bit-exact; prints the steady-state clocks per page.
 #[test]
@@ -297,18 +312,16 @@ fn compressor_streams_pages_back_to_back() {
         pages.push(page);
     }
     pages.push([0u8; 4096]);
-    let (frames, cycles) = bench.stream(&pages, false);
+    let (frames, ends) = bench.stream(&pages, false);
     assert_eq!(frames.len(), pages.len());
     for (i, (page, got)) in pages.iter().zip(&frames).enumerate() {
         let mut want = Vec::new();
         compress_page(page, &mut want);
         assert!(*got == want, "page {i}: frame differs");
     }
-    eprintln!(
-        "stream: {} pages in {cycles} cycles: {} cycles/page, {:.2} bytes/cycle",
-        pages.len(),
-        cycles / pages.len() as u64,
-        (pages.len() * 4096) as f64 / cycles as f64
+    report(
+        "stream (text, random, alphabet-3, half-repeat; x2; zero)",
+        &ends,
     );
     // Random (raw) pages alone: the steady state of the front end.
     let raw: Vec<[u8; 4096]> = (0..6)
@@ -318,18 +331,14 @@ fn compressor_streams_pages_back_to_back() {
             p
         })
         .collect();
-    let (frames, cycles) = bench.stream(&raw, false);
+    let (frames, ends) = bench.stream(&raw, false);
     assert_eq!(frames.len(), raw.len());
     for (page, got) in raw.iter().zip(&frames) {
         let mut want = Vec::new();
         compress_page(page, &mut want);
         assert!(*got == want, "raw page differs");
     }
-    eprintln!(
-        "stream (random pages): {} cycles/page, {:.2} bytes/cycle",
-        cycles / raw.len() as u64,
-        (raw.len() * 4096) as f64 / cycles as f64
-    );
+    report("stream (random pages)", &ends);
 }
 
 /// The same mix streamed with random input gaps and output stalls: the front end waits
