@@ -85,7 +85,7 @@ impl<'a> BitReader<'a> {
         })
     }
 
-    /// Reads `n` bits (`n <= 31`).
+    /// Reads `n` bits (`n <= 32`).
     #[inline]
     pub(crate) fn read(&mut self, n: u32) -> Result<u32, DecodeError> {
         if n == 0 {

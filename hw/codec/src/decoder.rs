@@ -7,7 +7,7 @@
 //! the one-page output buffer.
 
 use crate::bits::BitReader;
-use crate::fse::{FseTable, ll_table, ml_table, of_table};
+use crate::fse::{DecodeEntry, FseTable, ll_table, ml_table, of_table};
 use crate::{DecodeError, Page};
 use pagepress_abi::format as f;
 use pagepress_abi::format::PAGE_SIZE;
@@ -146,28 +146,13 @@ fn decode_compressed_block(body: &[u8], out: &mut Page) -> Result<(), DecodeErro
     execute_sequences(stream, nseq, lits, out)
 }
 
-struct FseState {
-    table: &'static FseTable,
-    state: usize,
-}
-
-impl FseState {
-    fn init(table: &'static FseTable, r: &mut BitReader<'_>) -> Result<Self, DecodeError> {
-        Ok(FseState {
-            table,
-            state: r.read(table.accuracy_log)? as usize,
-        })
-    }
-    #[inline]
-    fn symbol(&self) -> u32 {
-        self.table.decode[self.state].symbol as u32
-    }
-    #[inline]
-    fn update(&mut self, r: &mut BitReader<'_>) -> Result<(), DecodeError> {
-        let e = self.table.decode[self.state];
-        self.state = e.base as usize + r.read(e.nb_bits as u32)? as usize;
-        Ok(())
-    }
+/// A decoding table as a fixed-size array: states are masked to the table
+/// size, which they never exceed (`base + nb_bits` bits stay below it), so the
+/// mask changes nothing but lets the compiler drop the bounds checks.
+fn decode_table<const N: usize>(t: &'static FseTable) -> &'static [DecodeEntry; N] {
+    t.decode[..]
+        .try_into()
+        .expect("table size matches its accuracy log")
 }
 
 fn execute_sequences(
@@ -176,29 +161,41 @@ fn execute_sequences(
     lits: &[u8],
     out: &mut Page,
 ) -> Result<(), DecodeError> {
+    let lld = decode_table::<{ 1 << f::LL_ACCURACY_LOG }>(ll_table());
+    let mld = decode_table::<{ 1 << f::ML_ACCURACY_LOG }>(ml_table());
+    let ofd = decode_table::<{ 1 << f::OF_ACCURACY_LOG }>(of_table());
     let mut r = BitReader::new(stream)?;
-    let mut ll_s = FseState::init(ll_table(), &mut r)?;
-    let mut of_s = FseState::init(of_table(), &mut r)?;
-    let mut ml_s = FseState::init(ml_table(), &mut r)?;
+    let mut ll_s = r.read(f::LL_ACCURACY_LOG)? as usize;
+    let mut of_s = r.read(f::OF_ACCURACY_LOG)? as usize;
+    let mut ml_s = r.read(f::ML_ACCURACY_LOG)? as usize;
     let mut rep = f::REP_OFFSETS_INIT;
     let mut op = 0usize; // output position
     let mut lp = 0usize; // literal position
     for i in 0..nseq {
-        let of_code = of_s.symbol();
-        let ml_code = ml_s.symbol();
-        let ll_code = ll_s.symbol();
+        let lle = lld[ll_s & (lld.len() - 1)];
+        let mle = mld[ml_s & (mld.len() - 1)];
+        let ofe = ofd[of_s & (ofd.len() - 1)];
+        let of_code = ofe.symbol as u32;
+        let ml_code = mle.symbol as usize;
+        let ll_code = lle.symbol as usize;
         if of_code > 31 - 6 {
             return Err(DecodeError::Corrupt("offset code too large"));
         }
         let offset_value = (1u32 << of_code) + r.read(of_code)?;
-        let ml =
-            f::ML_BASELINE[ml_code as usize] + r.read(f::ML_EXTRA_BITS[ml_code as usize] as u32)?;
-        let ll =
-            f::LL_BASELINE[ll_code as usize] + r.read(f::LL_EXTRA_BITS[ll_code as usize] as u32)?;
+        // The ML and LL extra bits are adjacent in the stream: one read of
+        // both fails exactly when the second of two reads would.
+        let ml_bits = f::ML_EXTRA_BITS[ml_code] as u32;
+        let ll_bits = f::LL_EXTRA_BITS[ll_code] as u32;
+        let extra = r.read(ml_bits + ll_bits)? as u64;
+        let ml = f::ML_BASELINE[ml_code] + (extra >> ll_bits) as u32;
+        let ll = f::LL_BASELINE[ll_code] + (extra & ((1u64 << ll_bits) - 1)) as u32;
         if i + 1 < nseq {
-            ll_s.update(&mut r)?;
-            ml_s.update(&mut r)?;
-            of_s.update(&mut r)?;
+            // LL, ML and OF state bits, adjacent too.
+            let (lb, mb, ob) = (lle.nb_bits as u32, mle.nb_bits as u32, ofe.nb_bits as u32);
+            let v = r.read(lb + mb + ob)? as usize;
+            ll_s = lle.base as usize + (v >> (mb + ob));
+            ml_s = mle.base as usize + ((v >> ob) & ((1 << mb) - 1));
+            of_s = ofe.base as usize + (v & ((1 << ob) - 1));
         }
         let offset = if offset_value > f::REP_NUM {
             let o = offset_value - f::REP_NUM;
@@ -245,23 +242,7 @@ fn execute_sequences(
         if offset > op {
             return Err(DecodeError::Corrupt("match offset before the page start"));
         }
-        let from = op - offset;
-        if offset >= 8 && op + ml + 8 <= PAGE_SIZE {
-            // 8-byte chunks: each chunk's source ends at or before its
-            // destination start, so overlapping matches copy correctly.
-            let mut k = 0;
-            while k < ml {
-                let v: [u8; 8] = out[from + k..from + k + 8].try_into().expect("8 bytes");
-                out[op + k..op + k + 8].copy_from_slice(&v);
-                k += 8;
-            }
-        } else if offset >= ml {
-            out.copy_within(from..from + ml, op);
-        } else {
-            for k in 0..ml {
-                out[op + k] = out[from + k];
-            }
-        }
+        copy_match(out, op, offset, ml);
         op += ml;
     }
     if !r.is_empty() {
@@ -275,4 +256,51 @@ fn execute_sequences(
     }
     out[op..].copy_from_slice(&lits[lp..]);
     Ok(())
+}
+
+/// Copies the `ml` bytes from `offset` back to `op` (`offset <= op`,
+/// `op + ml <= PAGE_SIZE`), byte by byte in effect: a match may overlap its
+/// own output. Chunked copies may write up to 15 bytes past `op + ml` (inside
+/// the page); those bytes are rewritten by what follows.
+#[inline]
+fn copy_match(out: &mut Page, op: usize, offset: usize, ml: usize) {
+    let from = op - offset;
+    if offset >= 16 && op + ml + 16 <= PAGE_SIZE {
+        // Each 16-byte chunk's source ends at or before its destination.
+        let mut k = 0;
+        while k < ml {
+            let v: [u8; 16] = out[from + k..from + k + 16].try_into().expect("16 bytes");
+            out[op + k..op + k + 16].copy_from_slice(&v);
+            k += 16;
+        }
+    } else if offset >= 8 && op + ml + 8 <= PAGE_SIZE {
+        let mut k = 0;
+        while k < ml {
+            let v: [u8; 8] = out[from + k..from + k + 8].try_into().expect("8 bytes");
+            out[op + k..op + k + 8].copy_from_slice(&v);
+            k += 8;
+        }
+    } else if offset > 0 && offset < 8 && op + ml + 8 <= PAGE_SIZE {
+        // The match repeats its last `offset` source bytes, so it also
+        // repeats with period `e` (the smallest multiple of `offset` >= 8)
+        // once the first `e - offset` bytes are written.
+        let e = offset * 8usize.div_ceil(offset);
+        let head = (e - offset).min(ml);
+        for k in 0..head {
+            out[op + k] = out[from + k];
+        }
+        let mut k = head;
+        while k < ml {
+            let src = op + k - e;
+            let v: [u8; 8] = out[src..src + 8].try_into().expect("8 bytes");
+            out[op + k..op + k + 8].copy_from_slice(&v);
+            k += 8;
+        }
+    } else if offset >= ml {
+        out.copy_within(from..from + ml, op);
+    } else {
+        for k in 0..ml {
+            out[op + k] = out[from + k];
+        }
+    }
 }
