@@ -88,16 +88,15 @@ impl<'a> BitReader<'a> {
     /// Reads `n` bits (`n <= 32`).
     #[inline]
     pub(crate) fn read(&mut self, n: u32) -> Result<u32, DecodeError> {
-        if n == 0 {
-            return Ok(0);
-        }
         if self.consumed + n > self.limit {
             self.reload();
             if self.consumed + n > self.limit {
                 return Err(DecodeError::Corrupt("sequence bitstream overread"));
             }
         }
-        let v = (self.container << self.consumed) >> (64 - n);
+        // Two shifts so that `n == 0` reads 0 without a branch; `consumed`
+        // is 64 only when `n == 0`, where the wrapped shift is discarded.
+        let v = self.container.wrapping_shl(self.consumed) >> 1 >> (63 - n);
         self.consumed += n;
         Ok(v as u32)
     }

@@ -64,35 +64,67 @@ impl LzMatchFinder {
 
     /// Finds the sequences of `page`; returns them and the trailing literal count.
     pub fn find(&mut self, page: &[u8; PAGE_SIZE], seqs: &mut Vec<Sequence>) -> u32 {
-        self.table.fill(EMPTY);
+        // Positions never exceed this, so `EMPTY` clamped to it stays a
+        // readable (and then masked-out) candidate.
+        const LAST_HASHED: usize = PAGE_SIZE - MIN_MATCH; // highest position with 4 bytes
+        // Steps whose W positions are all hashed and whose keys fit one
+        // 8-byte load.
+        const FAST_STEPS_END: usize = PAGE_SIZE - 8 + 1;
+        const _: () = assert!(STEP_WIDTH + MIN_MATCH - 1 <= 8 && STEP_WIDTH <= 32);
+        let table = &mut *self.table;
+        table.fill(EMPTY);
         seqs.clear();
-        let last_hashed = PAGE_SIZE - MIN_MATCH; // highest position with 4 bytes
         let mut cursor = 0usize; // first byte not covered by a match
         let mut lit_start = 0usize;
         let mut step = 0usize;
-        while step < PAGE_SIZE {
-            let end = (step + STEP_WIDTH).min(last_hashed + 1);
+        while step + STEP_WIDTH <= FAST_STEPS_END {
+            let w = u64::from_le_bytes(page[step..step + 8].try_into().expect("8 bytes"));
             let mut keys = [0u32; STEP_WIDTH];
             let mut hashes = [0usize; STEP_WIDTH];
-            if step + 8 <= PAGE_SIZE {
-                // One 8-byte load holds the 4-byte keys of all W = 4 positions.
-                let w = u64::from_le_bytes(page[step..step + 8].try_into().expect("8 bytes"));
-                for i in 0..STEP_WIDTH {
-                    keys[i] = (w >> (8 * i)) as u32;
-                    hashes[i] = f::hash4(keys[i]) as usize;
-                }
-            } else {
-                for (i, p) in (step..end).enumerate() {
-                    keys[i] = read_u32(page, p);
-                    hashes[i] = f::hash4(keys[i]) as usize;
-                }
+            for i in 0..STEP_WIDTH {
+                keys[i] = (w >> (8 * i)) as u32;
+                hashes[i] = f::hash4(keys[i]) as usize & (f::HASH_ENTRIES - 1);
             }
             if cursor < step + STEP_WIDTH {
-                // Lookups see the table before this step's inserts.
+                // Lookups see the table before this step's inserts. All W
+                // candidates are checked at once; the lowest position at or
+                // after the cursor whose candidate holds the same 4 bytes
+                // wins (the hardware's priority encoder).
+                let mut hit = 0u32;
+                let mut cands = [0usize; STEP_WIDTH];
+                for i in 0..STEP_WIDTH {
+                    let c = table[hashes[i]];
+                    let cc = (c as usize).min(LAST_HASHED);
+                    let ok = c != EMPTY && read_u32(page, cc) == keys[i] && step + i >= cursor;
+                    hit |= (ok as u32) << i;
+                    cands[i] = cc;
+                }
+                if hit != 0 {
+                    let i = hit.trailing_zeros() as usize;
+                    let (p, c) = (step + i, cands[i]);
+                    let len = MIN_MATCH + common_prefix(page, c + MIN_MATCH, p + MIN_MATCH);
+                    seqs.push(Sequence {
+                        lit_len: (p - lit_start) as u32,
+                        match_len: len as u32,
+                        offset: (p - c) as u32,
+                    });
+                    cursor = p + len;
+                    lit_start = cursor;
+                }
+            }
+            for (i, &h) in hashes.iter().enumerate() {
+                table[h] = (step + i) as u16;
+            }
+            step += STEP_WIDTH;
+        }
+        // The last steps, position by position.
+        while step < PAGE_SIZE {
+            let end = (step + STEP_WIDTH).min(LAST_HASHED + 1);
+            if cursor < step + STEP_WIDTH {
                 for p in cursor.max(step)..end {
-                    let i = p - step;
-                    let c = self.table[hashes[i]];
-                    if c != EMPTY && read_u32(page, c as usize) == keys[i] {
+                    let k = read_u32(page, p);
+                    let c = table[f::hash4(k) as usize];
+                    if c != EMPTY && read_u32(page, c as usize) == k {
                         let c = c as usize;
                         let len = MIN_MATCH + common_prefix(page, c + MIN_MATCH, p + MIN_MATCH);
                         seqs.push(Sequence {
@@ -106,8 +138,8 @@ impl LzMatchFinder {
                     }
                 }
             }
-            for (i, p) in (step..end).enumerate() {
-                self.table[hashes[i]] = p as u16;
+            for p in step..end {
+                table[f::hash4(read_u32(page, p)) as usize] = p as u16;
             }
             step += STEP_WIDTH;
         }
@@ -260,15 +292,16 @@ fn write_compressed_block(
     let mut ll_state = llt.init_state(last.ll_code);
     last.write_extra(&mut w);
     for c in (0..n - 1).rev().map(coded) {
-        let (b, nb, next) = oft.encode(of_state, c.of_code);
-        w.add(b, nb);
+        // The OF, ML and LL state bits (at most 5 + 6 + 6), appended as one
+        // field: the same bits in the same order as three writes.
+        let (ob, onb, next) = oft.encode(of_state, c.of_code);
         of_state = next;
-        let (b, nb, next) = mlt.encode(ml_state, c.ml_code);
-        w.add(b, nb);
+        let (mb, mnb, next) = mlt.encode(ml_state, c.ml_code);
         ml_state = next;
-        let (b, nb, next) = llt.encode(ll_state, c.ll_code);
-        w.add(b, nb);
+        let (lb, lnb, next) = llt.encode(ll_state, c.ll_code);
         ll_state = next;
+        let bits = low(ob, onb) | low(mb, mnb) << onb | low(lb, lnb) << (onb + mnb);
+        w.add(bits, onb + mnb + lnb);
         c.write_extra(&mut w);
     }
     w.add(ml_state, mlt.accuracy_log);
@@ -277,6 +310,12 @@ fn write_compressed_block(
     *out = w.close();
     let size = out.len() - body;
     (size < f::COMPRESSED_BLOCK_LIMIT).then_some(size)
+}
+
+/// The low `n` bits of `v` (`n < 32`).
+#[inline]
+fn low(v: u32, n: u32) -> u32 {
+    v & ((1 << n) - 1)
 }
 
 /// A sequence as codes plus extra-bit values.
@@ -305,15 +344,13 @@ impl Coded {
         }
     }
 
+    #[inline]
     fn write_extra(&self, w: &mut BitWriter) {
-        w.add(
-            self.ll_extra,
-            f::LL_EXTRA_BITS[self.ll_code as usize] as u32,
-        );
-        w.add(
-            self.ml_extra,
-            f::ML_EXTRA_BITS[self.ml_code as usize] as u32,
-        );
+        // LL then ML extra bits as one field (lengths <= 4096: at most
+        // 12 + 11 bits), then the offset's.
+        let lnb = f::LL_EXTRA_BITS[self.ll_code as usize] as u32;
+        let mnb = f::ML_EXTRA_BITS[self.ml_code as usize] as u32;
+        w.add(self.ll_extra | self.ml_extra << lnb, lnb + mnb);
         w.add(self.of_extra, self.of_code);
     }
 }
