@@ -107,6 +107,9 @@ pub struct Compressor {
     /// from the other.
     pa: [PageBuffer; 2],
     pb: [PageBuffer; 2],
+    /// Third copy per set: the match extension reads `pc` (its side `p`) and `pb`
+    /// (side `c`) while the step pipeline reads its windows from `pa`.
+    pc: [PageBuffer; 2],
     /// Hash table: `ht[4*lane + bank]`; bank `b` holds the latest position `p = b mod 4`
     /// per hash, replicated once per lookup lane.
     ht: [RAM<Entry, 12>; 16],
@@ -122,8 +125,10 @@ pub struct Compressor {
     run_len: [RAM<Bits<16>, 10>; 2],
     bs: [RAM<Bits<64>, 9>; 2],
     /// The front end's set of the front data (the back end's is the other one).
-    fa: Mux2<64>,
+    /// The step windows' first 7 bytes (the four keys).
+    fa: Mux2<56>,
     fb: Mux2<64>,
+    fc: Mux2<64>,
     ba: Mux2<64>,
     bb: Mux2<64>,
     brs: Mux2<16>,
@@ -150,8 +155,8 @@ pub struct Compressor {
     prev_tag: [DFF<Bits<20>>; 4],
     prev_pos: [DFF<Bits<16>>; 4],
     prev_ok: DFF<bool>,
-    /// The match being extended was found in the page's last step.
-    last_step_match: DFF<bool>,
+    /// A match is being extended (in parallel with the step pipeline).
+    ext_active: DFF<bool>,
     /// Front end's page-buffer set.
     fset: DFF<bool>,
     /// Back end: state and the page's figures handed over by the front end.
@@ -277,6 +282,10 @@ pub struct Compressor {
     cnt: Signal<Local, Bits<16>>,
     fa_pos: Signal<Local, Bits<12>>,
     fb_pos: Signal<Local, Bits<12>>,
+    fc_pos: Signal<Local, Bits<12>>,
+    known_end: Signal<Local, Bits<16>>,
+    cur_eff: Signal<Local, Bits<16>>,
+    stall: Signal<Local, bool>,
     ba_pos: Signal<Local, Bits<12>>,
     bs_raddr: Signal<Local, Bits<9>>,
     rl_we: Signal<Local, bool>,
@@ -321,6 +330,7 @@ impl Default for Compressor {
             frame_kind: Default::default(),
             pa: Default::default(),
             pb: Default::default(),
+            pc: Default::default(),
             ht: Default::default(),
             seq_ll: Default::default(),
             seq_ml: Default::default(),
@@ -333,6 +343,7 @@ impl Default for Compressor {
             bs: Default::default(),
             fa: Default::default(),
             fb: Default::default(),
+            fc: Default::default(),
             ba: Default::default(),
             bb: Default::default(),
             brs: Default::default(),
@@ -355,7 +366,7 @@ impl Default for Compressor {
             prev_tag: Default::default(),
             prev_pos: Default::default(),
             prev_ok: Default::default(),
-            last_step_match: Default::default(),
+            ext_active: Default::default(),
             fset: Default::default(),
             bstate: Default::default(),
             bprimed: Default::default(),
@@ -477,6 +488,10 @@ impl Default for Compressor {
             cnt: Default::default(),
             fa_pos: Default::default(),
             fb_pos: Default::default(),
+            fc_pos: Default::default(),
+            known_end: Default::default(),
+            cur_eff: Default::default(),
+            stall: Default::default(),
             ba_pos: Default::default(),
             bs_raddr: Default::default(),
             rl_we: Default::default(),
@@ -527,8 +542,8 @@ impl Logic for Compressor {
         }
         self.prev_ok.clock.next = self.clock.val();
         self.prev_ok.d.next = self.prev_ok.q.val();
-        self.last_step_match.clock.next = self.clock.val();
-        self.last_step_match.d.next = self.last_step_match.q.val();
+        self.ext_active.clock.next = self.clock.val();
+        self.ext_active.d.next = self.ext_active.q.val();
         dff_setup!(
             self,
             clock,
@@ -546,6 +561,7 @@ impl Logic for Compressor {
         for st in 0..2 {
             self.pa[st].clock.next = self.clock.val();
             self.pb[st].clock.next = self.clock.val();
+            self.pc[st].clock.next = self.clock.val();
             self.bs[st].read_clock.next = self.clock.val();
             self.bs[st].write_clock.next = self.clock.val();
             self.run_start[st].read_clock.next = self.clock.val();
@@ -555,11 +571,14 @@ impl Logic for Compressor {
         }
         // Front data from the front end's set, back data from the other.
         self.fa.sel.next = self.fset.q.val();
-        self.fa.a.next = self.pa[0].rd_data.val();
-        self.fa.b.next = self.pa[1].rd_data.val();
+        self.fa.a.next = self.pa[0].rd_data.val().get_bits::<56>(0);
+        self.fa.b.next = self.pa[1].rd_data.val().get_bits::<56>(0);
         self.fb.sel.next = self.fset.q.val();
         self.fb.a.next = self.pb[0].rd_data.val();
         self.fb.b.next = self.pb[1].rd_data.val();
+        self.fc.sel.next = self.fset.q.val();
+        self.fc.a.next = self.pc[0].rd_data.val();
+        self.fc.b.next = self.pc[1].rd_data.val();
         self.ba.sel.next = self.fset.q.val();
         self.ba.a.next = self.pa[1].rd_data.val();
         self.ba.b.next = self.pa[0].rd_data.val();
@@ -656,20 +675,6 @@ impl Logic for Compressor {
 
         // ---- page buffers: front-end windows (fa/fb), back-end literal reads (ba) ----
         self.fa_pos.next = self.base.q.val().get_bits::<12>(0);
-        self.fb_pos.next =
-            self.mcand.q.val().get_bits::<12>(0) + self.mlen.q.val().get_bits::<12>(0);
-        if self.state.q.val() == self.s_extend.val() {
-            self.fa_pos.next =
-                self.mpos.q.val().get_bits::<12>(0) + self.mlen.q.val().get_bits::<12>(0);
-            if self.primed.q.val() {
-                self.fa_pos.next = self.mpos.q.val().get_bits::<12>(0)
-                    + self.mlen.q.val().get_bits::<12>(0)
-                    + self.k8_12.val();
-                self.fb_pos.next = self.mcand.q.val().get_bits::<12>(0)
-                    + self.mlen.q.val().get_bits::<12>(0)
-                    + self.k8_12.val();
-            }
-        }
         if self.state.q.val() == self.s_hash.val() {
             // The next step's window.
             self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
@@ -677,6 +682,23 @@ impl Logic for Compressor {
         if self.state.q.val() == self.s_select.val() {
             // The window after the step being hashed in this clock.
             self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k8_12.val();
+        }
+        if self.state.q.val() == self.s_wait_win.val() {
+            self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
+        }
+        // The extension's windows: the current ones again until they are valid, then the
+        // next 8 bytes.
+        self.fc_pos.next =
+            self.mpos.q.val().get_bits::<12>(0) + self.mlen.q.val().get_bits::<12>(0);
+        self.fb_pos.next =
+            self.mcand.q.val().get_bits::<12>(0) + self.mlen.q.val().get_bits::<12>(0);
+        if self.primed.q.val() {
+            self.fc_pos.next = self.mpos.q.val().get_bits::<12>(0)
+                + self.mlen.q.val().get_bits::<12>(0)
+                + self.k8_12.val();
+            self.fb_pos.next = self.mcand.q.val().get_bits::<12>(0)
+                + self.mlen.q.val().get_bits::<12>(0)
+                + self.k8_12.val();
         }
         self.ba_pos.next = self.run_pos.q.val().get_bits::<12>(0);
         if self.bstate.q.val() == self.s_copy.val() {
@@ -783,6 +805,45 @@ impl Logic for Compressor {
         if self.kind.q.val() == self.kind_comp.val() {
             self.bh.next = self.bh_comp.val() | (self.bsize_x.wide.val() << 3);
         }
+        // Extension: bytes equal and inside the page, counted from the low end.
+        for j in 0..8 {
+            self.ok[j].next = (self.fc.y.val().get_bits::<8>(8 * j)
+                == self.fb.y.val().get_bits::<8>(8 * j))
+                & (self.byte_idx[j].val() < self.ext_rem.val());
+        }
+        for jj in 0..8 {
+            if !self.ok[7 - jj].val() {
+                self.ext_n.next = self.byte_idx[7 - jj].val();
+            }
+        }
+        self.fin_len.next = self.mlen.q.val() + self.ext_n.val();
+        self.ext_done.next =
+            self.ext_active.q.val() & self.primed.q.val() & (self.ext_n.val() != self.k8.val());
+        // The match covers at least up to `known_end` (exactly, once done). A step with a
+        // position at or past it waits while the extension is still running.
+        self.known_end.next = self.mpos.q.val() + self.mlen.q.val();
+        if self.primed.q.val() {
+            self.known_end.next = self.mpos.q.val() + self.fin_len.val();
+        }
+        self.cur_eff.next = self.cursor.q.val();
+        self.stall.next = false;
+        if self.ext_active.q.val() {
+            self.cur_eff.next = self.known_end.val();
+            self.stall.next = (self.state.q.val() == self.s_select.val())
+                & !self.ext_done.val()
+                & (self.base.q.val() + self.k3.val() >= self.known_end.val());
+        }
+        if self.stall.val() {
+            // Keep step `base`: re-read its lookups and the next step's window.
+            self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
+            for l in 0..4 {
+                for b in 0..4 {
+                    self.ht[4 * l + b].read_address.next = self.hsh[l].q.val();
+                    self.ht[4 * l + b].write_enable.next = false;
+                }
+            }
+        }
+
         // Candidate per lane: the highest current-epoch position among its 4 banks.
         for l in 0..4 {
             self.cv[l].next = false;
@@ -809,22 +870,9 @@ impl Logic for Compressor {
             }
             self.hit[l].next = self.cv[l].val()
                 & (self.ct[l].val() == self.tagr[l].q.val())
-                & (self.base.q.val() + self.lane16[l].val() >= self.cursor.q.val())
+                & (self.base.q.val() + self.lane16[l].val() >= self.cur_eff.val())
                 & (self.base.q.val() + self.lane16[l].val() <= self.k4092.val());
         }
-        // Extension: bytes equal and inside the page, counted from the low end.
-        for j in 0..8 {
-            self.ok[j].next = (self.fa.y.val().get_bits::<8>(8 * j)
-                == self.fb.y.val().get_bits::<8>(8 * j))
-                & (self.byte_idx[j].val() < self.ext_rem.val());
-        }
-        for jj in 0..8 {
-            if !self.ok[7 - jj].val() {
-                self.ext_n.next = self.byte_idx[7 - jj].val();
-            }
-        }
-        self.fin_len.next = self.mlen.q.val() + self.ext_n.val();
-        self.ext_done.next = self.primed.q.val() & (self.ext_n.val() != self.k8.val());
         // The lowest matching lane of the step in SELECT.
         self.sel_pos.next = self.base.q.val();
         self.sel_cand.next = self.k0.val();
@@ -835,10 +883,10 @@ impl Logic for Compressor {
                 self.sel_cand.next = self.cp[l].val();
             }
         }
-        if self.state.q.val() == self.s_select.val() {
+        if (self.state.q.val() == self.s_select.val()) & !self.stall.val() {
             if self.found.val() {
-                // The extension's first windows, right after the 4 bytes known equal.
-                self.fa_pos.next = self.sel_pos.val().get_bits::<12>(0) + self.k4_12.val();
+                // The new extension's first windows, right after the 4 bytes known equal.
+                self.fc_pos.next = self.sel_pos.val().get_bits::<12>(0) + self.k4_12.val();
                 self.fb_pos.next = self.sel_cand.val().get_bits::<12>(0) + self.k4_12.val();
             }
         }
@@ -849,24 +897,13 @@ impl Logic for Compressor {
         {
             self.sq_ov.next = self.k1.val();
         }
-        self.sq_we.next = (self.state.q.val() == self.s_extend.val()) & self.ext_done.val();
+        self.sq_we.next = self.ext_done.val();
         // ---- literal-run list: written at the end of each match (and the tail at ENC_START) ----
         self.rl_len.next = self.mpos.q.val() - self.lit_start.q.val();
-        self.rl_we.next = (self.state.q.val() == self.s_extend.val())
-            & self.ext_done.val()
-            & (self.mpos.q.val() != self.lit_start.q.val());
+        self.rl_we.next = self.ext_done.val() & (self.mpos.q.val() != self.lit_start.q.val());
         if self.state.q.val() == self.s_tail.val() {
             self.rl_len.next = self.k4096.val() - self.lit_start.q.val();
             self.rl_we.next = self.lit_start.q.val() != self.k4096.val();
-        }
-        if self.state.q.val() == self.s_wait_win.val() {
-            self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
-        }
-        if self.state.q.val() == self.s_extend.val() {
-            if self.ext_done.val() {
-                // Restart: the window after the latched next step.
-                self.fa_pos.next = self.base.q.val().get_bits::<12>(0) + self.k4_12.val();
-            }
         }
 
         // ---- the FSM ----
@@ -900,24 +937,47 @@ impl Logic for Compressor {
             self.stage_ok.d.next = true;
             self.state.d.next = self.s_select.val();
         }
-        if self.state.q.val() == self.s_select.val() {
+        // The extension runs beside the step pipeline (SELECT, WAIT_WIN) and alone after
+        // the last step (EXTEND).
+        if self.ext_active.q.val() {
+            if self.primed.q.val() {
+                self.mlen.d.next = self.fin_len.val();
+                self.primed.d.next = (self.mpos.q.val() + self.mlen.q.val() + self.k16.val()
+                    <= self.avail.val())
+                    | self.full.val();
+            } else {
+                self.primed.d.next = (self.mpos.q.val() + self.mlen.q.val() + self.k8.val()
+                    <= self.avail.val())
+                    | self.full.val();
+            }
+        }
+        if self.ext_done.val() {
+            // Record the sequence and its literal run.
+            self.ext_active.d.next = false;
+            if self.mpos.q.val() != self.lit_start.q.val() {
+                self.nruns.d.next = self.nruns.q.val() + self.k1.val();
+            }
+            self.nseq.d.next = self.nseq.q.val() + self.k1.val();
+            self.sum_ml.d.next = self.sum_ml.q.val() + self.fin_len.val();
+            self.rep0.d.next = self.mpos.q.val() - self.mcand.q.val();
+            self.cursor.d.next = self.mpos.q.val() + self.fin_len.val();
+            self.lit_start.d.next = self.mpos.q.val() + self.fin_len.val();
+        }
+        if (self.state.q.val() == self.s_select.val()) & !self.stall.val() {
             if self.found.val() {
                 self.mpos.d.next = self.sel_pos.val();
                 self.mcand.d.next = self.sel_cand.val();
                 self.mlen.d.next = self.k4.val();
+                self.ext_active.d.next = true;
                 self.primed.d.next = (self.sel_pos.val() + self.k4.val() + self.k8.val()
                     <= self.avail.val())
                     | self.full.val();
-                self.last_step_match.d.next = self.base.q.val() == self.k4092.val();
-                self.state.d.next = self.s_extend.val();
             }
             if self.base.q.val() == self.k4092.val() {
-                if !self.found.val() {
-                    if self.nseq.q.val() == self.k0.val() {
-                        self.state.d.next = self.s_handoff.val();
-                    } else {
-                        self.state.d.next = self.s_tail.val();
-                    }
+                // Last step: finish a running extension, then the tail run.
+                self.state.d.next = self.s_tail.val();
+                if self.found.val() | (self.ext_active.q.val() & !self.ext_done.val()) {
+                    self.state.d.next = self.s_extend.val();
                 }
             } else {
                 // Next step: its window was hashed and its lookups issued this clock.
@@ -931,10 +991,7 @@ impl Logic for Compressor {
                 }
                 self.prev_ok.d.next = true;
                 self.base.d.next = self.base.q.val() + self.k4.val();
-                if !self.found.val()
-                    & !self.full.val()
-                    & (self.base.q.val() + self.k16.val() > self.avail.val())
-                {
+                if !self.full.val() & (self.base.q.val() + self.k16.val() > self.avail.val()) {
                     // The window after the next step is not loaded yet.
                     self.state.d.next = self.s_wait_win.val();
                 }
@@ -946,35 +1003,8 @@ impl Logic for Compressor {
             }
         }
         if self.state.q.val() == self.s_extend.val() {
-            // The window addressed this clock is valid next clock if loaded by now.
-            if self.primed.q.val() {
-                self.mlen.d.next = self.fin_len.val();
-                self.primed.d.next = (self.mpos.q.val() + self.mlen.q.val() + self.k16.val()
-                    <= self.avail.val())
-                    | self.full.val();
-            } else {
-                self.primed.d.next = (self.mpos.q.val() + self.mlen.q.val() + self.k8.val()
-                    <= self.avail.val())
-                    | self.full.val();
-            }
-            if self.ext_done.val() {
-                // Record the sequence and its literal run.
-                if self.mpos.q.val() != self.lit_start.q.val() {
-                    self.nruns.d.next = self.nruns.q.val() + self.k1.val();
-                }
-                self.nseq.d.next = self.nseq.q.val() + self.k1.val();
-                self.sum_ml.d.next = self.sum_ml.q.val() + self.fin_len.val();
-                self.rep0.d.next = self.mpos.q.val() - self.mcand.q.val();
-                self.cursor.d.next = self.mpos.q.val() + self.fin_len.val();
-                self.lit_start.d.next = self.mpos.q.val() + self.fin_len.val();
-                if self.last_step_match.q.val() {
-                    self.state.d.next = self.s_tail.val();
-                } else if (self.base.q.val() + self.k12.val() <= self.avail.val()) | self.full.val()
-                {
-                    self.state.d.next = self.s_select.val();
-                } else {
-                    self.state.d.next = self.s_wait_win.val();
-                }
+            if self.ext_done.val() | !self.ext_active.q.val() {
+                self.state.d.next = self.s_tail.val();
             }
         }
         if self.state.q.val() == self.s_tail.val() {
@@ -1008,6 +1038,7 @@ impl Logic for Compressor {
                 // LOAD presents the first window (base 0) for the first HASH.
                 self.base.d.next = self.k0.val();
                 self.stage_ok.d.next = false;
+                self.ext_active.d.next = false;
                 self.cursor.d.next = self.k0.val();
                 self.lit_start.d.next = self.k0.val();
                 self.rep0.d.next = self.k1.val();
@@ -1142,6 +1173,10 @@ impl Logic for Compressor {
             self.pb[st].wr_en.next = false;
             self.pa[st].rd_pos.next = self.ba_pos.val();
             self.pb[st].rd_pos.next = self.fb_pos.val();
+            self.pc[st].wr_beat.next = self.ctr.q.val().get_bits::<9>(0);
+            self.pc[st].wr_data.next = self.in_data.val();
+            self.pc[st].wr_en.next = false;
+            self.pc[st].rd_pos.next = self.fc_pos.val();
             self.run_start[st].read_address.next = self.ri_next.val().get_bits::<10>(0);
             self.run_len[st].read_address.next = self.ri_next.val().get_bits::<10>(0);
             self.run_start[st].write_address.next = self.nruns.q.val().get_bits::<10>(0);
@@ -1173,6 +1208,7 @@ impl Logic for Compressor {
                 self.bs[st].write_enable.next = false;
                 self.pa[st].wr_en.next = self.loading.q.val() & self.in_valid.val();
                 self.pb[st].wr_en.next = self.loading.q.val() & self.in_valid.val();
+                self.pc[st].wr_en.next = self.loading.q.val() & self.in_valid.val();
                 self.pa[st].rd_pos.next = self.fa_pos.val();
                 self.run_start[st].write_enable.next = self.rl_we.val();
                 self.run_len[st].write_enable.next = self.rl_we.val();
