@@ -95,7 +95,7 @@ impl LzMatchFinder {
                 for i in 0..STEP_WIDTH {
                     let c = table[hashes[i]];
                     let cc = (c as usize).min(LAST_HASHED);
-                    let ok = c != EMPTY && read_u32(page, cc) == keys[i] && step + i >= cursor;
+                    let ok = (c != EMPTY) & (read_u32(page, cc) == keys[i]) & (step + i >= cursor);
                     hit |= (ok as u32) << i;
                     cands[i] = cc;
                 }
@@ -248,11 +248,23 @@ fn write_compressed_block(
         out.push((nlit >> 4) as u8);
         out.push((nlit >> 12) as u8);
     }
+    // Literal runs are mostly short: copy 16 bytes at a time into a buffer
+    // with 16 bytes of slack; what a copy writes past its run is overwritten
+    // by the next run or cut off.
     let mut pos = 0usize;
+    let mut o = out.len();
+    out.resize(o + nlit + 16, 0);
     for s in seqs {
-        out.extend_from_slice(&page[pos..pos + s.lit_len as usize]);
-        pos += (s.lit_len + s.match_len) as usize;
+        let ll = s.lit_len as usize;
+        if ll <= 16 && pos + 16 <= PAGE_SIZE {
+            out[o..o + 16].copy_from_slice(&page[pos..pos + 16]);
+        } else {
+            out[o..o + ll].copy_from_slice(&page[pos..pos + ll]);
+        }
+        o += ll;
+        pos += ll + s.match_len as usize;
     }
+    out.truncate(o);
     out.extend_from_slice(&page[pos..]);
     if out.len() - body >= f::COMPRESSED_BLOCK_LIMIT {
         return None;
@@ -330,6 +342,7 @@ struct Coded {
 }
 
 impl Coded {
+    #[inline(always)]
     fn new(ll: u32, ml: u32, offset_value: u32) -> Coded {
         let ll_code = f::ll_code(ll);
         let ml_code = f::ml_code(ml);
@@ -344,7 +357,7 @@ impl Coded {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn write_extra(&self, w: &mut BitWriter) {
         // LL then ML extra bits as one field (lengths <= 4096: at most
         // 12 + 11 bits), then the offset's.
