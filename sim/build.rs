@@ -15,11 +15,18 @@ use std::process::Command;
 
 /// (model name, Rust type name, Verilog generator).
 type Gen = fn() -> String;
-const MODELS: &[(&str, &str, Gen)] = &[(
-    "decompressor",
-    "Decompressor",
-    pagepress_rtl::decompressor::decompressor_verilog,
-)];
+const MODELS: &[(&str, &str, Gen)] = &[
+    (
+        "decompressor",
+        "Decompressor",
+        pagepress_rtl::decompressor::decompressor_verilog,
+    ),
+    (
+        "compressor",
+        "Compressor",
+        pagepress_rtl::compressor::compressor_verilog,
+    ),
+];
 
 struct Port {
     name: String,

@@ -1,32 +1,13 @@
 //! Frame- and page-level drivers of the Verilated cores, with cycle counts.
 
-use crate::{Decompressor, Model};
+use crate::{Compressor, Decompressor, Model};
 use pagepress_abi::format::PAGE_SIZE;
+use pagepress_codec::Page;
 
 /// Status codes of the decompressor's `status` port (the classes of
-/// `pagepress_codec::DecodeError`).
+/// `pagepress_codec::DecodeError`), as defined by the core.
 pub mod status {
-    pub const OK: u8 = 0;
-    pub const TRUNCATED: u8 = 1;
-    pub const BAD_MAGIC: u8 = 2;
-    pub const UNSUPPORTED: u8 = 3;
-    pub const CORRUPT: u8 = 4;
-    pub const SIZE_MISMATCH: u8 = 5;
-    pub const TRAILING_DATA: u8 = 6;
-
-    /// The status the core must report for a reference decoder result.
-    pub fn of_result(r: &Result<(), pagepress_codec::DecodeError>) -> u8 {
-        use pagepress_codec::DecodeError as E;
-        match r {
-            Ok(()) => OK,
-            Err(E::Truncated) => TRUNCATED,
-            Err(E::BadMagic) => BAD_MAGIC,
-            Err(E::Unsupported(_)) => UNSUPPORTED,
-            Err(E::Corrupt(_)) => CORRUPT,
-            Err(E::SizeMismatch) => SIZE_MISMATCH,
-            Err(E::TrailingData) => TRAILING_DATA,
-        }
-    }
+    pub use pagepress_rtl::decompressor::status::*;
 
     /// A short name of a status code.
     pub fn name(s: u8) -> &'static str {
@@ -108,4 +89,90 @@ pub fn decompress(m: &mut Decompressor, frame: &[u8]) -> Result<Decompressed, St
             next += 1;
         }
     }
+}
+
+/// One frame out of the compressor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compressed {
+    /// The frame bytes.
+    pub frame: Vec<u8>,
+    /// The `frame_kind` port: 0 raw, 1 RLE, 2 compressed.
+    pub kind: u8,
+    /// The `frame_len` port (must equal `frame.len()`).
+    pub frame_len: usize,
+    /// Latency: cycles from the page's first accepted input beat to the
+    /// frame's last output beat.
+    pub cycles: u64,
+}
+
+/// Streams `pages` through the compressor back to back (input beats offered
+/// every cycle, output always ready) and collects one frame per page.
+///
+/// Returns the frames and the cycles from the first accepted input beat to the
+/// last output beat (the streaming cost of the whole set). Errors on a hang
+/// ([`HANG_LIMIT`] cycles without progress) or a malformed output stream.
+pub fn compress_stream(
+    m: &mut Compressor,
+    pages: &[&Page],
+) -> Result<(Vec<Compressed>, u64), String> {
+    let beats_total = pages.len() * (PAGE_SIZE / 8);
+    let mut sent = 0usize;
+    let mut starts: Vec<u64> = Vec::with_capacity(pages.len());
+    let mut frames = Vec::with_capacity(pages.len());
+    let mut cur: Vec<u8> = Vec::new();
+    let mut first: Option<u64> = None;
+    let mut idle = 0u64;
+    m.set_out_ready(1);
+    while frames.len() < pages.len() {
+        // Outputs show the state after the last edge; the consumer is always ready.
+        let mut progress = false;
+        if m.get_out_valid() != 0 {
+            let n = m.get_out_bytes() as usize;
+            if n == 0 || n > 8 {
+                return Err(format!("output beat of {n} bytes"));
+            }
+            cur.extend_from_slice(&m.get_out_data().to_le_bytes()[..n]);
+            if cur.len() > pagepress_abi::format::MAX_FRAME_SIZE {
+                return Err("frame longer than the largest frame".into());
+            }
+            if m.get_out_last() != 0 {
+                let i = frames.len();
+                let start = *starts.get(i).ok_or("a frame before its page")?;
+                frames.push(Compressed {
+                    frame: std::mem::take(&mut cur),
+                    kind: m.get_frame_kind() as u8,
+                    frame_len: m.get_frame_len() as usize,
+                    cycles: m.cycles() - start + 1,
+                });
+            }
+            progress = true;
+        }
+        let offer = sent < beats_total;
+        m.set_in_valid(offer as u64);
+        if offer {
+            let (p, b) = (sent / (PAGE_SIZE / 8), sent % (PAGE_SIZE / 8));
+            let w: [u8; 8] = pages[p][b * 8..b * 8 + 8].try_into().unwrap();
+            m.set_in_data(u64::from_le_bytes(w));
+        }
+        m.eval();
+        let accepted = offer && m.get_in_ready() != 0;
+        if accepted {
+            if sent.is_multiple_of(PAGE_SIZE / 8) {
+                starts.push(m.cycles());
+                first.get_or_insert(m.cycles());
+            }
+            sent += 1;
+            progress = true;
+        }
+        m.step();
+        idle = if progress { 0 } else { idle + 1 };
+        if idle > HANG_LIMIT {
+            return Err(format!(
+                "compressor hung ({HANG_LIMIT} cycles without progress)"
+            ));
+        }
+    }
+    m.set_in_valid(0);
+    let total = m.cycles() - first.unwrap_or(0);
+    Ok((frames, total))
 }

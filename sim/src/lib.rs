@@ -76,4 +76,16 @@ pub trait Model: Sized {
     fn set(&mut self, port: &str, value: u64) -> bool;
 }
 
+/// The Verilog each model was built from (module `top`), by model name.
+pub const VERILOG: &[(&str, &str)] = &[
+    (
+        "decompressor",
+        include_str!(concat!(env!("OUT_DIR"), "/decompressor/decompressor.v")),
+    ),
+    (
+        "compressor",
+        include_str!(concat!(env!("OUT_DIR"), "/compressor/compressor.v")),
+    ),
+];
+
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
