@@ -638,3 +638,54 @@ fn swapoff_that_cannot_bring_a_page_back_keeps_the_device_on() {
     assert_eq!(read(&sys, &mm, 1).unwrap(), page(61));
     assert_eq!(sys.violations(), 0);
 }
+
+#[test]
+fn cached_folio_orphaned_by_a_zap_is_reclaimed() {
+    // Found by the model check: a swap-in through the swap cache finds its
+    // PTE zapped; the zap has not dropped the count yet, so the folio stays
+    // cached; the zap's try-lock then fails while the fault still holds the
+    // folio. The folio must end up on the LRU so reclaim drops it.
+    let (sys, _pool) = system(Config {
+        swapin: SwapinMode::AlwaysCache,
+        ..small()
+    });
+    let mm = sys.new_mm(1);
+    write(&sys, &mm, 0, &page(80));
+    assert!(sys.reclaim_va(&mm, 0));
+    let dev = sys.device().unwrap();
+    let s = slot_of(&mm, 0);
+    // T1 takes HAS_CACHE for the slot and pauses before allocating.
+    sys.hooks.pause_at("swapin_alloc");
+    let t1 = {
+        let (sys, mm) = (sys.clone(), mm.clone());
+        thread::spawn(move || sys.fault_once(&mm, 0))
+    };
+    sys.hooks.wait_paused("swapin_alloc");
+    // The zap clears the PTE and pauses before dropping the count.
+    sys.hooks.pause_at("zap_after_clear");
+    let z = {
+        let (sys, mm) = (sys.clone(), mm.clone());
+        thread::spawn(move || sys.zap(&mm, 0..1))
+    };
+    sys.hooks.wait_paused("zap_after_clear");
+    // T1 reads the slot, finds the PTE gone, sees the count still 1 and
+    // pauses holding the folio lock.
+    sys.hooks.pause_at("free_swap_in_use");
+    sys.hooks.release("swapin_alloc");
+    sys.hooks.wait_paused("free_swap_in_use");
+    // The zap drops the count; its try-lock of the folio fails.
+    sys.hooks.release("zap_after_clear");
+    z.join().unwrap().unwrap();
+    sys.hooks.release("free_swap_in_use");
+    assert_eq!(t1.join().unwrap().unwrap(), FaultOutcome::AlreadyPresent);
+    // Orphaned: cached, no user, HAS_CACHE held.
+    let st = dev.slot_state(s).unwrap();
+    assert!(st.has_cache() && st.count() == 0, "{st:?}");
+    assert_eq!(dev.cache.len(), 1);
+    // Reclaim finds it on the LRU and drops it.
+    sys.reclaim(8);
+    assert!(dev.cache.is_empty());
+    assert_eq!(dev.inuse(), 0);
+    assert_eq!(sys.ram_used(), 0);
+    assert_eq!(sys.violations(), 0);
+}

@@ -317,6 +317,9 @@ impl System {
             .slots()?
             .with_range(e.slot, n, |s| s.iter().all(|x| x.count() == 0));
         if !unused {
+            // Still held (folio locked): a free racing with us from here on
+            // fails its try-lock and leaves the folio to reclaim.
+            self.hooks.point("free_swap_in_use");
             return Ok(());
         }
         si.cache.delete(e.slot, folio);

@@ -43,6 +43,7 @@ impl System {
                 // In the swap cache: reclaim or the free below drops it.
             }
         }
+        self.hooks.point("zap_after_clear");
         for e in entries {
             self.free_swap_and_cache(e)?;
         }
