@@ -339,6 +339,32 @@ fn compressor_streams_pages_back_to_back() {
         assert!(*got == want, "raw page differs");
     }
     report("stream (random pages)", &ends);
+    // Compressible pages only: text, small alphabets, repeats.
+    let comp: Vec<[u8; 4096]> = (0..6)
+        .map(|i| {
+            let mut p = [0u8; 4096];
+            match i % 3 {
+                0 => p = text_page(&mut rng),
+                1 => p
+                    .iter_mut()
+                    .for_each(|b| *b = b'a' + (rng.next() % (2 + i as u32)) as u8),
+                _ => {
+                    p[..1024].iter_mut().for_each(|b| *b = rng.next() as u8);
+                    for k in 1..4 {
+                        p.copy_within(..1024, 1024 * k);
+                    }
+                }
+            }
+            p
+        })
+        .collect();
+    let (frames, ends) = bench.stream(&comp, false);
+    for (page, got) in comp.iter().zip(&frames) {
+        let mut want = Vec::new();
+        compress_page(page, &mut want);
+        assert!(*got == want, "compressible page differs");
+    }
+    report("stream (compressible pages)", &ends);
 }
 
 /// The same mix streamed with random input gaps and output stalls: the front end waits
