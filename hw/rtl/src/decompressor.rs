@@ -110,10 +110,10 @@ pub const INPUT_CAPACITY: usize = 8192;
 //   15 Win2
 //   16 Read
 //   17 Refill
-//   18 SeqStart
+//   18 (unused)
 //   19 Resolve
 //   20 MatchCheck
-//   21 SeqNext
+//   21 (unused)
 //   22 EndCheck
 //   23 CopyPrime
 //   24 CopyRun
@@ -220,6 +220,13 @@ pub struct Decompressor {
     // Combinational scratch.
     nbits: Signal<Local, Bits<32>>,
     shift7: Signal<Local, Bits<7>>,
+    v3: Signal<Local, Bits<32>>,
+    v2: Signal<Local, Bits<32>>,
+    s3: Signal<Local, Bits<7>>,
+    s2: Signal<Local, Bits<7>>,
+    n3: Signal<Local, Bits<32>>,
+    n2: Signal<Local, Bits<32>>,
+    n1: Signal<Local, Bits<32>>,
     value: Signal<Local, Bits<32>>,
     sum: Signal<Local, Bits<32>>,
     new_bitpos: Signal<Local, Bits<32>>,
@@ -319,6 +326,13 @@ impl Default for Decompressor {
             odata: Default::default(),
             nbits: Default::default(),
             shift7: Default::default(),
+            v3: Default::default(),
+            v2: Default::default(),
+            s3: Default::default(),
+            s2: Default::default(),
+            n3: Default::default(),
+            n2: Default::default(),
+            n1: Default::default(),
             value: Default::default(),
             sum: Default::default(),
             new_bitpos: Default::default(),
@@ -409,6 +423,13 @@ impl Logic for Decompressor {
         self.ext_t.inp.next = self.bitpos.q.val().get_bits::<6>(0) - self.one6.val();
         self.ext_p.inp.next = self.seqhdr_pos.q.val().get_bits::<3>(0);
         self.shift7.next = self.c65.val();
+        self.s2.next = self.c65.val();
+        self.s3.next = self.c65.val();
+        self.n1.next = 0.into();
+        self.n2.next = 0.into();
+        self.n3.next = 0.into();
+        self.v2.next = 0.into();
+        self.v3.next = 0.into();
         self.ext_in_bytes.inp.next = self.in_bytes.val();
         self.ext_word.inp.next = self.inbuf.read_data.val();
         self.ext_rle.inp.next = self.rle_byte.q.val();
@@ -718,75 +739,75 @@ impl Logic for Decompressor {
                 self.state.d.next = 16.into(); // Read
             }
             16 => {
-                // Read
-                // Field widths: 0 LL init, 1 OF init, 2 ML init, 3 OF value,
-                // 4 ML extra, 5 LL extra, 6..8 LL/ML/OF state updates.
+                // Read: three fields per cycle, the first from the highest bits.
+                // field 0: LL, OF, ML initial states (6, 5, 6 bits);
+                // field 3: OF value, ML extra, LL extra bits;
+                // field 6: LL, ML, OF state updates.
                 if self.field.q.val() == 0 {
-                    self.nbits.next = 6.into();
-                } else if self.field.q.val() == 1 {
-                    self.nbits.next = 5.into();
-                } else if self.field.q.val() == 2 {
-                    self.nbits.next = 6.into();
+                    self.n1.next = 6.into();
+                    self.n2.next = 5.into();
+                    self.n3.next = 6.into();
                 } else if self.field.q.val() == 3 {
-                    self.nbits.next = self.ext_of.out.val();
-                } else if self.field.q.val() == 4 {
-                    self.nbits.next = self.code_ml.extra.val();
-                } else if self.field.q.val() == 5 {
-                    self.nbits.next = self.code_ll.extra.val();
-                } else if self.field.q.val() == 6 {
-                    self.nbits.next = self.fse_ll.nb.val();
-                } else if self.field.q.val() == 7 {
-                    self.nbits.next = self.fse_ml.nb.val();
+                    self.n1.next = self.ext_of.out.val();
+                    self.n2.next = self.code_ml.extra.val();
+                    self.n3.next = self.code_ll.extra.val();
                 } else {
-                    self.nbits.next = self.fse_of.nb.val();
+                    self.n1.next = self.fse_ll.nb.val();
+                    self.n2.next = self.fse_ml.nb.val();
+                    self.n3.next = self.fse_of.nb.val();
                 }
+                self.nbits.next = self.n1.val() + self.n2.val() + self.n3.val();
                 // The window holds input bits [base, base + 128) with
-                // base = 64 * (word(bitpos - 1) - 1).
+                // base = 64 * (word(bitpos - 1) - 1); at most 57 bits are read.
                 self.shift7.next =
-                    self.ext_t.out.val() + self.c65.val() - self.nbits.val().get_bits::<7>(0);
+                    self.ext_t.out.val() + self.c65.val() - self.n1.val().get_bits::<7>(0);
+                self.s2.next = self.shift7.val() - self.n2.val().get_bits::<7>(0);
+                self.s3.next = self.s2.val() - self.n3.val().get_bits::<7>(0);
                 self.value.next = self.win.q.val().get_bits::<32>(self.shift7.val().index())
-                    & ((bits::<32>(1) << self.nbits.val()) - 1);
+                    & ((bits::<32>(1) << self.n1.val()) - 1);
+                self.v2.next = self.win.q.val().get_bits::<32>(self.s2.val().index())
+                    & ((bits::<32>(1) << self.n2.val()) - 1);
+                self.v3.next = self.win.q.val().get_bits::<32>(self.s3.val().index())
+                    & ((bits::<32>(1) << self.n3.val()) - 1);
                 self.new_bitpos.next = self.bitpos.q.val() - self.nbits.val();
                 self.bitpos.d.next = self.new_bitpos.val();
                 self.pos.d.next = self.pos.q.val() - self.nbits.val();
-                if (self.field.q.val() == 5) & (self.seq_idx.q.val() + 1 == self.nseq.q.val()) {
-                    self.next_field.next = 9.into();
-                }
-                self.field.d.next = self.next_field.val();
-                // Values.
                 if self.field.q.val() == 0 {
+                    self.next_field.next = 3.into();
                     self.ll_state.d.next = self.value.val().get_bits::<6>(0);
-                } else if self.field.q.val() == 1 {
-                    self.of_state.d.next = self.value.val().get_bits::<6>(0);
-                } else if self.field.q.val() == 2 {
-                    self.ml_state.d.next = self.value.val().get_bits::<6>(0);
+                    self.of_state.d.next = self.v2.val().get_bits::<6>(0);
+                    self.ml_state.d.next = self.v3.val().get_bits::<6>(0);
                 } else if self.field.q.val() == 3 {
-                    self.ofv.d.next = (bits::<32>(1) << self.nbits.val()) + self.value.val();
-                } else if self.field.q.val() == 4 {
-                    self.ml.d.next = self.code_ml.baseline.val() + self.value.val();
-                } else if self.field.q.val() == 5 {
-                    self.ll.d.next = self.code_ll.baseline.val() + self.value.val();
-                } else if self.field.q.val() == 6 {
+                    if self.seq_idx.q.val() + 1 == self.nseq.q.val() {
+                        self.next_field.next = 9.into();
+                    } else {
+                        self.next_field.next = 6.into();
+                    }
+                    self.ofv.d.next = (bits::<32>(1) << self.n1.val()) + self.value.val();
+                    self.ml.d.next = self.code_ml.baseline.val() + self.v2.val();
+                    self.ll.d.next = self.code_ll.baseline.val() + self.v3.val();
+                } else {
+                    self.next_field.next = 9.into();
                     self.sum.next = self.fse_ll.base.val() + self.value.val();
                     self.ll_state.d.next = self.sum.val().get_bits::<6>(0);
-                } else if self.field.q.val() == 7 {
-                    self.sum.next = self.fse_ml.base.val() + self.value.val();
+                    self.sum.next = self.fse_ml.base.val() + self.v2.val();
                     self.ml_state.d.next = self.sum.val().get_bits::<6>(0);
-                } else {
-                    self.sum.next = self.fse_of.base.val() + self.value.val();
+                    self.sum.next = self.fse_of.base.val() + self.v3.val();
                     self.of_state.d.next = self.sum.val().get_bits::<6>(0);
                 }
+                self.field.d.next = self.next_field.val();
                 // Next state.
                 self.idx.next = ((self.new_bitpos.val() - 1) >> 6) - 1;
                 self.inbuf.read_address.next = self.idx.val().get_bits::<10>(0);
-                if self.nbits.val() > self.pos.q.val() {
+                if (self.field.q.val() == 3) & (self.ext_of.out.val() > 25) {
+                    self.status_q.d.next = self.st_corrupt.val();
+                    self.state.d.next = 26.into(); // Done
+                } else if self.nbits.val() > self.pos.q.val() {
                     self.status_q.d.next = self.st_corrupt.val();
                     self.state.d.next = 26.into(); // Done
                 } else if ((self.new_bitpos.val() - 1) >> 6) != ((self.bitpos.q.val() - 1) >> 6) {
                     self.win.d.next = self.win.q.val() << 64;
                     self.state.d.next = 17.into(); // Refill
-                } else if self.next_field.val() == 3 {
-                    self.state.d.next = 18.into(); // SeqStart
                 } else if self.next_field.val() == 9 {
                     self.state.d.next = 19.into(); // Resolve
                 } else {
@@ -796,20 +817,8 @@ impl Logic for Decompressor {
             17 => {
                 // Refill
                 self.win.d.next = self.win.q.val() | self.ext_word.out.val();
-                if self.field.q.val() == 3 {
-                    self.state.d.next = 18.into(); // SeqStart
-                } else if self.field.q.val() == 9 {
+                if self.field.q.val() == 9 {
                     self.state.d.next = 19.into(); // Resolve
-                } else {
-                    self.state.d.next = 16.into(); // Read
-                }
-            }
-            18 => {
-                // SeqStart
-                self.field.d.next = 3.into();
-                if self.ext_of.out.val() > 25 {
-                    self.status_q.d.next = self.st_corrupt.val();
-                    self.state.d.next = 26.into(); // Done
                 } else {
                     self.state.d.next = 16.into(); // Read
                 }
@@ -872,21 +881,11 @@ impl Logic for Decompressor {
                 self.cp_src.d.next = self.op.q.val() - self.offset.q.val();
                 self.cp_left.d.next = self.ml.q.val();
                 self.cp_match.d.next = true;
-                self.cp_ret.d.next = 21.into(); // SeqNext
                 if self.offset.q.val() > self.op.q.val() {
                     self.status_q.d.next = self.st_corrupt.val();
                     self.state.d.next = 26.into(); // Done
                 } else {
                     self.state.d.next = 23.into(); // CopyPrime
-                }
-            }
-            21 => {
-                // SeqNext
-                self.seq_idx.d.next = self.seq_idx.q.val() + 1;
-                if self.seq_idx.q.val() + 1 == self.nseq.q.val() {
-                    self.state.d.next = 22.into(); // EndCheck
-                } else {
-                    self.state.d.next = 18.into(); // SeqStart
                 }
             }
             22 => {
@@ -936,7 +935,18 @@ impl Logic for Decompressor {
                 self.fwd_data.d.next = self.ebyte.val();
                 self.cp_src.d.next = self.cp_src.q.val() + 1;
                 if self.cp_left.q.val() == 1 {
-                    self.state.d.next = self.cp_ret.q.val();
+                    if self.cp_match.q.val() {
+                        // End of a sequence.
+                        self.seq_idx.d.next = self.seq_idx.q.val() + 1;
+                        self.field.d.next = 3.into();
+                        if self.seq_idx.q.val() + 1 == self.nseq.q.val() {
+                            self.state.d.next = 22.into(); // EndCheck
+                        } else {
+                            self.state.d.next = 16.into(); // Read
+                        }
+                    } else {
+                        self.state.d.next = self.cp_ret.q.val();
+                    }
                 }
             }
             25 => {
