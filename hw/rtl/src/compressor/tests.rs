@@ -448,10 +448,19 @@ fn compressor_verilator_matches_reference() {
     for p in &pages {
         compress_page(p, &mut want);
     }
-    eprintln!("verilator: {}", String::from_utf8_lossy(&run.stderr).trim());
+    let report = String::from_utf8_lossy(&run.stderr).trim().to_string();
+    eprintln!("verilator: {report}");
     assert!(
         run.stdout == want,
         "Verilator output differs from the reference"
+    );
+    // Cycle-accurate: the same stream in rust-hdl's simulator ends on the same clock.
+    let mut bench = Bench::new();
+    let (_, ends) = bench.stream(&pages, false);
+    let rust_hdl_cycles = bench.clear_cycles + ends[ends.len() - 1];
+    assert!(
+        report.contains(&format!(" {rust_hdl_cycles} cycles")),
+        "rust-hdl: {rust_hdl_cycles} cycles, verilator: {report}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
