@@ -71,14 +71,14 @@ pub fn compress(a: CompressArgs) -> CliResult {
         .into());
     }
     let t = Instant::now();
-    let frames = match a.engine {
+    let (frames, engine_line) = match a.engine {
         Engine::Soft => {
             let pages = input.as_chunks::<PAGE_SIZE>().0;
             let mut out = Vec::with_capacity(input.len() / 2);
             for p in pages {
                 compress_page(p, &mut out);
             }
-            out
+            (out, None)
         }
         Engine::Rtl => rtl_compress(&input)?,
     };
@@ -86,6 +86,9 @@ pub fn compress(a: CompressArgs) -> CliResult {
     write_atomic(&a.output, &frames)?;
     if a.stats {
         print_stats(&input, &frames, elapsed)?;
+        if let Some(line) = engine_line {
+            println!("{line}");
+        }
     }
     Ok(())
 }
@@ -120,22 +123,34 @@ fn decompress_soft(input: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 #[cfg(feature = "rtl")]
-fn rtl_compress(input: &[u8]) -> Result<Vec<u8>, String> {
-    // The Verilated RTL compressor (module owned by the RTL work): whole pages
-    // in, the concatenated frames out — the same bytes as `compress_page`.
-    crate::rtl_engine::compress_pages(input).map_err(|e| format!("RTL compressor: {e}"))
+fn rtl_compress(input: &[u8]) -> Result<(Vec<u8>, Option<String>), String> {
+    // The Verilated RTL compressor (`crate::rtl_engine`, owned by the RTL
+    // work): whole pages in, the concatenated frames out — the same bytes as
+    // `compress_page` — and the core's cycle counts.
+    let (frames, st) =
+        crate::rtl_engine::compress_pages(input).map_err(|e| format!("RTL compressor: {e}"))?;
+    let line = format!(
+        "rtl cycles:       {} ({:.2} bytes/cycle; slowest page {} cycles)",
+        st.cycles,
+        st.bytes_per_cycle(),
+        st.max_page_cycles
+    );
+    Ok((frames, Some(line)))
 }
 
 #[cfg(not(feature = "rtl"))]
-fn rtl_compress(_: &[u8]) -> Result<Vec<u8>, String> {
+fn rtl_compress(_: &[u8]) -> Result<(Vec<u8>, Option<String>), String> {
     Err(NO_RTL.into())
 }
 
 #[cfg(feature = "rtl")]
 fn rtl_decompress(input: &[u8]) -> Result<Vec<u8>, String> {
-    // The Verilated RTL decompressor (module owned by the RTL work): the
-    // concatenated frames in, the pages out.
-    crate::rtl_engine::decompress_frames(input).map_err(|e| format!("RTL decompressor: {e}"))
+    // The Verilated RTL decompressor (`crate::rtl_engine`): the concatenated
+    // frames in, the pages out; frames outside the device subset go through
+    // libzstd there too.
+    crate::rtl_engine::decompress_frames(input)
+        .map(|(pages, _stats)| pages)
+        .map_err(|e| format!("RTL decompressor: {e}"))
 }
 
 #[cfg(not(feature = "rtl"))]
