@@ -54,8 +54,9 @@ pub const BEAT_BYTES: usize = 8;
 pub const PAGE_BEATS: usize = f::PAGE_SIZE / BEAT_BYTES;
 /// Hash-table epochs (6-bit tag, 0 = cleared): a lookup accepts only the current page's.
 const EPOCHS: usize = 63;
-/// Entries scrubbed (reset to epoch 0) per page, while encoding and emitting: every entry
-/// is reset within `4096 / 68 < EPOCHS - 1` pages, before its epoch comes back.
+/// Entries scrubbed (reset to epoch 0) per page, after the page's matching and before
+/// the next page's: every entry is reset within `4096 / 68 < EPOCHS - 1` pages, before its
+/// epoch comes back.
 const SCRUB_PER_PAGE: usize = 68;
 const _: () = assert!(f::HASH_ENTRIES.div_ceil(SCRUB_PER_PAGE) < EPOCHS - 1);
 
@@ -102,9 +103,8 @@ pub struct Compressor {
     pub frame_len: Signal<Out, Bits<16>>,
     pub frame_kind: Signal<Out, Bits<2>>,
     // Storage.
-    /// Two page-buffer sets (each two copies: the extension reads both sides at once):
-    /// the front end loads and matches page N+1 in one while the back end emits page N
-    /// from the other.
+    /// Two page-buffer sets: the front end loads and matches page N+1 in one while the
+    /// back end emits page N from the other. Three copies per set (`pa`, `pb`, `pc`).
     pa: [PageBuffer; 2],
     pb: [PageBuffer; 2],
     /// Third copy per set: the match extension reads `pc` (its side `p`) and `pb`
@@ -124,8 +124,8 @@ pub struct Compressor {
     run_start: [RAM<Bits<16>, 10>; 2],
     run_len: [RAM<Bits<16>, 10>; 2],
     bs: [RAM<Bits<64>, 9>; 2],
-    /// The front end's set of the front data (the back end's is the other one).
-    /// The step windows' first 7 bytes (the four keys).
+    /// Read data of the front end's set (`fa`, `fb`, `fc`) and of the back end's (`ba`,
+    /// `bb`, `brs`, `brl`). `fa` is the step windows' first 7 bytes (the four keys).
     fa: Mux2<56>,
     fb: Mux2<64>,
     fc: Mux2<64>,
@@ -635,7 +635,7 @@ impl Logic for Compressor {
                 if (self.state.q.val() == self.s_extend.val())
                     | (self.state.q.val() == self.s_wait_win.val())
                 {
-                    // Re-read the latched next step's lookups for the restart.
+                    // Keep the latched step's lookups on the RAM outputs.
                     self.ht[4 * l + b].read_address.next = self.hsh[l].q.val();
                 }
             }
@@ -898,7 +898,7 @@ impl Logic for Compressor {
             self.sq_ov.next = self.k1.val();
         }
         self.sq_we.next = self.ext_done.val();
-        // ---- literal-run list: written at the end of each match (and the tail at ENC_START) ----
+        // ---- literal-run list: written at the end of each match (and the tail in TAIL) ----
         self.rl_len.next = self.mpos.q.val() - self.lit_start.q.val();
         self.rl_we.next = self.ext_done.val() & (self.mpos.q.val() != self.lit_start.q.val());
         if self.state.q.val() == self.s_tail.val() {
