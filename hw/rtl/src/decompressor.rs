@@ -857,7 +857,12 @@ impl Logic for Decompressor {
                 }
                 self.offset.d.next = self.sum.val();
                 self.lp.d.next = self.lp.q.val() + self.ll.q.val();
-                self.cp_src.d.next = self.lit_base.q.val() + self.lp.q.val();
+                // Issue the first literal read (used when ll > 0).
+                self.x32.next = self.lit_base.q.val() + self.lp.q.val();
+                self.inbuf.read_address.next = self.x32.val().get_bits::<10>(3);
+                self.lane.d.next = (self.x32.val() & 7) << 3;
+                self.fwd_hit.d.next = false;
+                self.cp_src.d.next = self.x32.val() + 1;
                 self.cp_left.d.next = self.ll.q.val();
                 self.cp_match.d.next = false;
                 self.cp_ret.d.next = 20.into(); // MatchCheck
@@ -873,19 +878,22 @@ impl Logic for Decompressor {
                 } else if self.ll.q.val() == 0 {
                     self.state.d.next = 20.into(); // MatchCheck
                 } else {
-                    self.state.d.next = 23.into(); // CopyPrime
+                    self.state.d.next = 24.into(); // CopyRun
                 }
             }
             20 => {
-                // MatchCheck
-                self.cp_src.d.next = self.op.q.val() - self.offset.q.val();
+                // MatchCheck; issues the match's first history read.
+                self.sum.next = self.op.q.val() - self.offset.q.val();
+                self.hist.read_address.next = self.sum.val().get_bits::<12>(0);
+                self.fwd_hit.d.next = false;
+                self.cp_src.d.next = self.sum.val() + 1;
                 self.cp_left.d.next = self.ml.q.val();
                 self.cp_match.d.next = true;
                 if self.offset.q.val() > self.op.q.val() {
                     self.status_q.d.next = self.st_corrupt.val();
                     self.state.d.next = 26.into(); // Done
                 } else {
-                    self.state.d.next = 23.into(); // CopyPrime
+                    self.state.d.next = 24.into(); // CopyRun
                 }
             }
             22 => {
