@@ -33,21 +33,24 @@
 //!    from its last byte. Bytes past 8 KiB are counted, not stored.
 //! 2. **Header**: frame header, block header and literals header are checked
 //!    from the first two words; the sequences header from a two-word window.
-//! 3. **RLE** blocks stream out at 8 bytes/cycle. **Raw** blocks and literal
-//!    runs are copied one byte per cycle from the input RAM.
+//! 3. **RLE** and **raw** blocks stream out at 8 bytes/cycle (a raw body is
+//!    realigned from two input words). Literal runs are copied one byte per
+//!    cycle from the input RAM.
 //! 4. **Sequences**: a backward bit reader holds a 128-bit window of the
-//!    bitstream (two input words) and extracts one field per cycle (up to 25
-//!    bits); every 64 bits consumed it refills one word (one extra cycle). Each
-//!    sequence takes 9 field reads (3 extra-bit fields, 3 FSE state updates,
-//!    the offset code check and repeat-offset resolution) plus its bytes.
-//!    The FSE decoding tables and the code baselines are combinational ROMs
-//!    generated from `pagepress_codec::fse`.
+//!    bitstream (two input words) and extracts three fields per cycle (up to
+//!    57 bits: the offset/match/literal extra bits in one cycle, the three FSE
+//!    state updates in the next); every 64 bits consumed it refills one word
+//!    (one extra cycle). The FSE decoding tables and the code baselines are
+//!    combinational ROMs generated from `pagepress_codec::fse`.
 //! 5. **Copy**: literal and match bytes are copied one per cycle; matches read
 //!    a 4096 x 8 history RAM (the page so far) with a write-to-read bypass for
 //!    offsets of 1. Every byte is also shifted into the output beat register.
+//!    Repeat-offset resolution and the bounds checks take one cycle each before
+//!    the literal and the match copy, which start reading in that cycle.
 //!
-//! Throughput is about one byte per cycle plus ~12 cycles per sequence; the
-//! plan for 8 bytes/cycle is in `docs/rtl-report.md`.
+//! Throughput: frame length / 8 load cycles, then about one byte per cycle
+//! plus ~4 cycles per sequence (RLE and raw: 8 bytes per cycle). The plan for 8
+//! bytes/cycle is in `docs/rtl-report.md`.
 
 mod tables;
 
@@ -110,10 +113,10 @@ pub const INPUT_CAPACITY: usize = 8192;
 //   15 Win2
 //   16 Read
 //   17 Refill
-//   18 (unused)
+//   18 RawRead
 //   19 Resolve
 //   20 MatchCheck
-//   21 (unused)
+//   21 RawRun
 //   22 EndCheck
 //   23 CopyPrime
 //   24 CopyRun
@@ -523,12 +526,10 @@ impl Logic for Decompressor {
                     } else if self.len.q.val() < 4106 {
                         self.status_q.d.next = self.st_truncated.val();
                     } else {
+                        // Streamed at 8 bytes per cycle from word 1 (in w1) on.
                         self.frame_end.d.next = 4106.into();
-                        self.cp_src.d.next = 10.into();
-                        self.cp_left.d.next = 4096.into();
-                        self.cp_match.d.next = false;
-                        self.cp_ret.d.next = 25.into(); // Finish
-                        self.state.d.next = 23.into(); // CopyPrime
+                        self.cp_src.d.next = 2.into();
+                        self.state.d.next = 18.into(); // RawRead
                     }
                 } else if self.idx.val() == 1 {
                     // RLE block.
@@ -965,6 +966,26 @@ impl Logic for Decompressor {
                     self.status_q.d.next = self.st_ok.val();
                 }
                 self.state.d.next = 26.into(); // Done
+            }
+            18 => {
+                // RawRead: the first word after w1.
+                self.inbuf.read_address.next = self.cp_src.q.val().get_bits::<10>(0);
+                self.cp_src.d.next = self.cp_src.q.val() + 1;
+                self.state.d.next = 21.into(); // RawRun
+            }
+            21 => {
+                // RawRun: page bytes 8j.. are frame bytes 10 + 8j.., i.e. the
+                // top 6 bytes of one word and the low 2 of the next.
+                self.wide.next = (self.inbuf.read_data.val() << 48) | (self.w1.q.val() >> 16);
+                self.w1.d.next = self.inbuf.read_data.val();
+                self.ovalid.d.next = true;
+                self.odata.d.next = self.wide.val();
+                self.op.d.next = self.op.q.val() + 8;
+                self.inbuf.read_address.next = self.cp_src.q.val().get_bits::<10>(0);
+                self.cp_src.d.next = self.cp_src.q.val() + 1;
+                if self.op.q.val() == 4088 {
+                    self.state.d.next = 25.into(); // Finish
+                }
             }
             26 => {
                 // Done
