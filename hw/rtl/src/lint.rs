@@ -14,7 +14,9 @@ pub fn lint_verilog(name: &str, verilog: &str) -> Result<(), String> {
         .args(["--lint-only", "-Wall", "--top-module", "top"])
         .arg(&file)
         .output()
-        .map_err(|e| format!("cannot run verilator (install it: apt-get install verilator): {e}"))?;
+        .map_err(|e| {
+            format!("cannot run verilator (install it: apt-get install verilator): {e}")
+        })?;
     let _ = std::fs::remove_dir_all(&dir);
     if out.status.success() && out.stderr.is_empty() {
         Ok(())
