@@ -112,6 +112,15 @@ pub fn run(args: RunArgs) -> CliResult {
     if args.threads == 0 || args.order > 8 {
         return Err("--threads must be > 0 and --order at most 8".into());
     }
+    let page = pagepress_abi::format::PAGE_SIZE as u64;
+    if args.ram < page || args.device_mem < page || args.working_set < page {
+        return Err(
+            "--ram, --device-mem and --working-set must each be at least one page (4K)".into(),
+        );
+    }
+    if args.ops == 0 || args.duration.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
+        return Err("--ops and --duration must be positive".into());
+    }
     let page = PAGE_SIZE as u64;
     let ram_pages = (args.ram / page).max(16);
     let ws_pages = (args.working_set / page).max(1);
@@ -242,54 +251,54 @@ pub fn run(args: RunArgs) -> CliResult {
             "pagepress run: backend {:?}, {} threads, RAM {} pages, working set {} pages, order {}, {:?}",
             args.backend, args.threads, ram_pages, ws_pages, args.order, args.pattern
         );
-        println!("{:<28} {:>14}", "touches", report.ops);
-        println!("{:<28} {:>14.2}", "seconds", secs);
-        println!("{:<28} {:>14.0}", "faults/s", faults as f64 / secs);
-        println!("{:<28} {:>14.0}", "device ops/s", dev_ops as f64 / secs);
+        println!("{:<40} {:>14}", "touches", report.ops);
+        println!("{:<40} {:>14.2}", "seconds", secs);
+        println!("{:<40} {:>14.0}", "faults/s", faults as f64 / secs);
+        println!("{:<40} {:>14.0}", "device ops/s", dev_ops as f64 / secs);
         println!(
-            "{:<28} {:>10} {:>10} {:>10}",
+            "{:<40} {:>10} {:>10} {:>10}",
             "latency (us)", "count", "p50", "p99"
         );
         for (k, (n, p50, p99)) in lats {
-            println!("  {:<26} {:>10} {:>10.1} {:>10.1}", k, n, p50, p99);
+            println!("  {:<38} {:>10} {:>10.1} {:>10.1}", k, n, p50, p99);
         }
-        println!("{:<28} {:>14.2}", "compression ratio", ratio);
+        println!("{:<40} {:>14.2}", "compression ratio", ratio);
         println!(
-            "{:<28} {:>14}",
+            "{:<40} {:>14}",
             "device memory used (bytes)",
             dget(StatCounter::DevmemUsed)
         );
         println!(
-            "{:<28} {:>14}",
+            "{:<40} {:>14}",
             "pages stored on device",
             c(&st.stored_pages)
         );
-        println!("{:<28} {:>14}", "  same-filled", c(&st.same_filled_pages));
-        println!("{:<28} {:>14}", "writebacks to file", c(&st.writebacks));
+        println!("{:<40} {:>14}", "  same-filled", c(&st.same_filled_pages));
+        println!("{:<40} {:>14}", "writebacks to file", c(&st.writebacks));
         println!(
-            "{:<28} {:>14}",
+            "{:<40} {:>14}",
             "rejected pages to file",
             c(&st.file_writes)
         );
         for (k, v) in rejects {
-            println!("  {:<26} {:>14}", format!("rejected: {k}"), v);
+            println!("  {:<38} {:>14}", format!("rejected: {k}"), v);
         }
         for (k, v) in &host {
-            println!("  {:<26} {:>14}", format!("host: {k}"), v);
+            println!("  {:<38} {:>14}", format!("host: {k}"), v);
         }
         println!(
-            "{:<28} {:>14}",
+            "{:<40} {:>14}",
             "large folios swapped in",
             c(&st.swapin_large)
         );
         println!(
-            "{:<28} {:>14}",
+            "{:<40} {:>14}",
             "large folio fallbacks",
             c(&st.large_fallback_mixed) + c(&st.large_fallback_other)
         );
-        println!("{:<28} {:>14}", "pages verified", report.verified);
-        println!("{:<28} {:>14}", "pages corrupted", report.corrupted);
-        println!("{:<28} {:>14}", "pages lost", report.lost);
+        println!("{:<40} {:>14}", "pages verified", report.verified);
+        println!("{:<40} {:>14}", "pages corrupted", report.corrupted);
+        println!("{:<40} {:>14}", "pages lost", report.lost);
         for e in &report.errors {
             println!("  error: {e}");
         }
