@@ -55,24 +55,11 @@ impl Workload {
 
 /// A compressible page (words from a small vocabulary), different per seed.
 pub fn text_page(seed: u64) -> Vec<u8> {
-    let words = [
-        "memory ",
-        "page ",
-        "swap ",
-        "compressed ",
-        "device ",
-        "slot ",
-        "the ",
-    ];
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut p = Vec::with_capacity(PAGE_SIZE + 16);
-    while p.len() < PAGE_SIZE {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        p.extend_from_slice(words[(s % words.len() as u64) as usize].as_bytes());
-    }
-    p.truncate(PAGE_SIZE);
+    // The shared synthetic text class, stamped with the seed so pages differ.
+    let mut p = pagepress_codec::corpus::SyntheticClass::Text
+        .page(seed)
+        .to_vec();
+    p[..8].copy_from_slice(&seed.to_le_bytes());
     p
 }
 
