@@ -188,7 +188,7 @@ fn corrupt_same_filled_neighbour_uses_a_synthesized_frame() {
 
 fn short_timeouts() -> ClientConfig {
     ClientConfig {
-        command_timeout: Duration::from_millis(200),
+        command_timeout: Duration::from_millis(1000),
         cleanup_timeout: Duration::from_secs(20),
         ..client(1, 3)
     }
@@ -224,7 +224,7 @@ fn late_store_completion_is_discarded_and_its_entry_removed() {
     d.inject(FaultRule::delay_completion(
         Opcode::Store,
         1,
-        Duration::from_secs(2),
+        Duration::from_secs(4),
     ));
     assert_eq!(c.store(9, &text_page(9)), Err(PoolError::Timeout));
     // The cleanup INVALIDATE ran after the late STORE.
@@ -312,7 +312,7 @@ fn late_exclusive_load_is_rescued_on_the_host() {
     d.inject(FaultRule::delay_completion(
         Opcode::Load,
         1,
-        Duration::from_millis(1500),
+        Duration::from_millis(4000),
     ));
     let mut out = vec![0u8; PAGE_SIZE];
     assert_eq!(c.load(31, &mut out, true), Err(PoolError::Timeout));
@@ -347,7 +347,7 @@ fn rescued_pages_are_dropped_by_store_and_invalidate() {
     d.inject(FaultRule::delay_completion(
         Opcode::Load,
         1,
-        Duration::from_millis(1500),
+        Duration::from_millis(4000),
     ));
     let mut two = vec![0u8; 2 * PAGE_SIZE];
     assert_eq!(c.load(40, &mut two, true), Err(PoolError::Timeout));
@@ -451,7 +451,7 @@ fn late_exclusive_load_cannot_shadow_newer_data() {
     d.inject(FaultRule::delay_completion(
         Opcode::Load,
         1,
-        Duration::from_millis(1500),
+        Duration::from_millis(4000),
     ));
     let mut out = vec![0u8; PAGE_SIZE];
     assert_eq!(c.load(50, &mut out, true), Err(PoolError::Timeout));
