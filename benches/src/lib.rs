@@ -1,4 +1,6 @@
 //! Shared helpers for the criterion benchmarks.
+
+#![forbid(unsafe_code)]
 pub mod protocol;
 
 /// Page sets of the codec benchmark (`benches/benches/codec.rs`).

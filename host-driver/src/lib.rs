@@ -5,6 +5,8 @@
 //! - [`backend`]: opens a device backend (`soft`, `sim`, `vfio`) as a pool.
 //! - [`cli`]: the `pagepress` command line.
 
+#![deny(unsafe_code)]
+
 pub mod backend;
 pub mod cli;
 pub mod corpus;
