@@ -3,19 +3,23 @@
 //! `decoder.rs` and `bits.rs` cannot change a byte of output (the contract
 //! the RTL matches) nor which frames the decoder rejects, and why.
 //!
-//! - `frozen_encode`: the step-W greedy LZ77 + predefined-FSE frame writer as
-//!   first specified (docs/format.md), written for clarity, not speed.
+//! - `frozen_encode`: the predefined-FSE frame writer as first specified,
+//!   over the match finding transcribed from docs/format.md (`common`),
+//!   written for clarity, not speed.
 //! - `frozen_decode`: the subset decoder as first specified.
 //!
 //! Pages come from a generator of heap-like content (pointers, small
 //! integers, text, zero runs, random bytes, near and overlapping copies) and
 //! from the synthetic corpus classes.
 
+mod common;
+
+use common::spec_sequences;
 use pagepress_abi::format as f;
-use pagepress_abi::format::{MIN_MATCH, PAGE_SIZE, STEP_WIDTH};
+use pagepress_abi::format::PAGE_SIZE;
 use pagepress_codec::corpus::{SyntheticClass, synthetic};
 use pagepress_codec::fse::{FseTable, ll_table, ml_table, of_table};
-use pagepress_codec::{DecodeError, Page, compress_page, decode_frame, decompress_page};
+use pagepress_codec::{DecodeError, Page, Sequence, compress_page, decode_frame, decompress_page};
 
 // ---- frozen encoder -------------------------------------------------------------
 
@@ -45,44 +49,6 @@ impl FrozenBitWriter {
     }
 }
 
-fn frozen_sequences(page: &Page) -> (Vec<(u32, u32, u32)>, u32) {
-    const EMPTY: u16 = u16::MAX;
-    let mut table = vec![EMPTY; f::HASH_ENTRIES];
-    let mut seqs = Vec::new();
-    let last_hashed = PAGE_SIZE - MIN_MATCH;
-    let key = |p: usize| u32::from_le_bytes([page[p], page[p + 1], page[p + 2], page[p + 3]]);
-    let mut cursor = 0usize;
-    let mut lit_start = 0usize;
-    let mut step = 0usize;
-    while step < PAGE_SIZE {
-        let end = (step + STEP_WIDTH).min(last_hashed + 1);
-        if cursor < step + STEP_WIDTH {
-            let mut p = cursor.max(step);
-            while p < end {
-                let k = key(p);
-                let c = table[f::hash4(k) as usize];
-                if c != EMPTY && key(c as usize) == k {
-                    let c = c as usize;
-                    let mut len = MIN_MATCH;
-                    while p + len < PAGE_SIZE && page[c + len] == page[p + len] {
-                        len += 1;
-                    }
-                    seqs.push(((p - lit_start) as u32, len as u32, (p - c) as u32));
-                    cursor = p + len;
-                    lit_start = cursor;
-                    break;
-                }
-                p += 1;
-            }
-        }
-        for p in step..end {
-            table[f::hash4(key(p)) as usize] = p as u16;
-        }
-        step += STEP_WIDTH;
-    }
-    (seqs, (PAGE_SIZE - lit_start) as u32)
-}
-
 fn block_header(block_type: u8, size: usize) -> [u8; 3] {
     let v = 1 | (block_type as u32) << 1 | (size as u32) << 3;
     [v as u8, (v >> 8) as u8, (v >> 16) as u8]
@@ -95,7 +61,7 @@ fn frozen_encode(page: &Page) -> Vec<u8> {
         out.push(page[0]);
         return out;
     }
-    let (seqs, tail) = frozen_sequences(page);
+    let (seqs, tail) = spec_sequences(page);
     if let Some(body) = frozen_block(page, &seqs, tail) {
         out.extend_from_slice(&block_header(f::BLOCK_TYPE_COMPRESSED, body.len()));
         out.extend_from_slice(&body);
@@ -106,12 +72,12 @@ fn frozen_encode(page: &Page) -> Vec<u8> {
     out
 }
 
-fn frozen_block(page: &Page, seqs: &[(u32, u32, u32)], tail: u32) -> Option<Vec<u8>> {
+fn frozen_block(page: &Page, seqs: &[Sequence], tail: u32) -> Option<Vec<u8>> {
     if seqs.is_empty() {
         return None;
     }
     let mut out = Vec::new();
-    let nlit = seqs.iter().map(|s| s.0 as usize).sum::<usize>() + tail as usize;
+    let nlit = seqs.iter().map(|s| s.lit_len as usize).sum::<usize>() + tail as usize;
     if nlit < 32 {
         out.push((nlit << 3) as u8);
     } else if nlit < 4096 {
@@ -123,7 +89,12 @@ fn frozen_block(page: &Page, seqs: &[(u32, u32, u32)], tail: u32) -> Option<Vec<
         out.push((nlit >> 12) as u8);
     }
     let mut pos = 0usize;
-    for &(ll, ml, _) in seqs {
+    for &Sequence {
+        lit_len: ll,
+        match_len: ml,
+        ..
+    } in seqs
+    {
         out.extend_from_slice(&page[pos..pos + ll as usize]);
         pos += (ll + ml) as usize;
     }
@@ -139,7 +110,12 @@ fn frozen_block(page: &Page, seqs: &[(u32, u32, u32)], tail: u32) -> Option<Vec<
     // (ll_code, ll_extra, ml_code, ml_extra, of_code, of_extra)
     let mut coded = Vec::new();
     let mut rep0 = f::REP_OFFSETS_INIT[0];
-    for &(ll, ml, off) in seqs {
+    for &Sequence {
+        lit_len: ll,
+        match_len: ml,
+        offset: off,
+    } in seqs
+    {
         let ov = if ll > 0 && off == rep0 {
             1
         } else {

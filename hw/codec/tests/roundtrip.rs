@@ -7,6 +7,9 @@ use pagepress_codec::{
 };
 use proptest::prelude::*;
 
+mod common;
+use common::lcg_page;
+
 fn check(page: &Page) -> (FrameKind, Vec<u8>) {
     let mut frame = Vec::new();
     let kind = compress_page(page, &mut frame);
@@ -17,18 +20,6 @@ fn check(page: &Page) -> (FrameKind, Vec<u8>) {
     let z = zstd::bulk::decompress(&frame, PAGE_SIZE).expect("libzstd decodes every frame");
     assert!(z[..] == page[..], "libzstd round trip");
     (kind, frame)
-}
-
-fn lcg_page(seed: u64, alphabet: u8) -> Page {
-    let mut p = [0u8; PAGE_SIZE];
-    let mut x = seed;
-    for b in p.iter_mut() {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        *b = ((x >> 33) % alphabet as u64) as u8;
-    }
-    p
 }
 
 #[test]
