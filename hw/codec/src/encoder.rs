@@ -101,14 +101,7 @@ impl LzMatchFinder {
                 }
                 if hit != 0 {
                     let i = hit.trailing_zeros() as usize;
-                    let (p, c) = (step + i, cands[i]);
-                    let len = MIN_MATCH + common_prefix(page, c + MIN_MATCH, p + MIN_MATCH);
-                    seqs.push(Sequence {
-                        lit_len: (p - lit_start) as u32,
-                        match_len: len as u32,
-                        offset: (p - c) as u32,
-                    });
-                    cursor = p + len;
+                    cursor = push_match(page, seqs, lit_start, step + i, cands[i]);
                     lit_start = cursor;
                 }
             }
@@ -125,14 +118,7 @@ impl LzMatchFinder {
                     let k = read_u32(page, p);
                     let c = table[f::hash4(k) as usize];
                     if c != EMPTY && read_u32(page, c as usize) == k {
-                        let c = c as usize;
-                        let len = MIN_MATCH + common_prefix(page, c + MIN_MATCH, p + MIN_MATCH);
-                        seqs.push(Sequence {
-                            lit_len: (p - lit_start) as u32,
-                            match_len: len as u32,
-                            offset: (p - c) as u32,
-                        });
-                        cursor = p + len;
+                        cursor = push_match(page, seqs, lit_start, p, c as usize);
                         lit_start = cursor;
                         break;
                     }
@@ -145,6 +131,27 @@ impl LzMatchFinder {
         }
         (PAGE_SIZE - lit_start) as u32
     }
+}
+
+/// Extends the verified 4-byte match of position `p` with candidate `c` to its
+/// full length, appends the sequence (literals since `lit_start`), and returns
+/// the first position after the match.
+#[inline]
+fn push_match(
+    page: &[u8; PAGE_SIZE],
+    seqs: &mut Vec<Sequence>,
+    lit_start: usize,
+    p: usize,
+    c: usize,
+) -> usize {
+    debug_assert!(c < p && lit_start <= p);
+    let len = MIN_MATCH + common_prefix(page, c + MIN_MATCH, p + MIN_MATCH);
+    seqs.push(Sequence {
+        lit_len: (p - lit_start) as u32,
+        match_len: len as u32,
+        offset: (p - c) as u32,
+    });
+    p + len
 }
 
 #[inline]
