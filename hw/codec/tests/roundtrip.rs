@@ -8,7 +8,7 @@ use pagepress_codec::{
 use proptest::prelude::*;
 
 mod common;
-use common::lcg_page;
+use common::{lcg_page, planted_page};
 
 fn check(page: &Page) -> (FrameKind, Vec<u8>) {
     let mut frame = Vec::new();
@@ -131,16 +131,7 @@ proptest! {
         alphabet in 1u8..=255,
         runs in proptest::collection::vec((0usize..PAGE_SIZE, 1usize..512, 1usize..4096), 0..8),
     ) {
-        let mut p = lcg_page(seed, alphabet);
-        // Copy earlier ranges forward to plant matches of many lengths and offsets.
-        for (dst, len, back) in runs {
-            let len = len.min(PAGE_SIZE - dst);
-            if back <= dst {
-                for k in 0..len {
-                    p[dst + k] = p[dst - back + k];
-                }
-            }
-        }
+        let p = planted_page(seed, alphabet, &runs);
         check(&p);
     }
 

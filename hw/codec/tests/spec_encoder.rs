@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{lcg_page, spec_sequences};
+use common::{lcg_page, planted_page, spec_sequences};
 use pagepress_abi::format::PAGE_SIZE;
 use pagepress_codec::find_sequences;
 use proptest::prelude::*;
@@ -38,15 +38,7 @@ proptest! {
         alphabet in 1u8..=255,
         runs in proptest::collection::vec((0usize..PAGE_SIZE, 1usize..700, 1usize..4096), 0..10),
     ) {
-        let mut p = lcg_page(seed, alphabet);
-        for (dst, len, back) in runs {
-            let len = len.min(PAGE_SIZE - dst);
-            if back <= dst {
-                for k in 0..len {
-                    p[dst + k] = p[dst - back + k];
-                }
-            }
-        }
+        let p = planted_page(seed, alphabet, &runs);
         prop_assert_eq!(find_sequences(&p), spec_sequences(&p));
     }
 }

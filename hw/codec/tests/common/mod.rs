@@ -67,3 +67,18 @@ pub fn lcg_page(seed: u64, alphabet: u8) -> [u8; PAGE_SIZE] {
     }
     p
 }
+
+/// An `lcg_page` with earlier ranges copied forward, `(dst, len, back)` each,
+/// to plant matches of many lengths and offsets (overlapping copies included).
+pub fn planted_page(seed: u64, alphabet: u8, runs: &[(usize, usize, usize)]) -> [u8; PAGE_SIZE] {
+    let mut p = lcg_page(seed, alphabet);
+    for &(dst, len, back) in runs {
+        let len = len.min(PAGE_SIZE - dst);
+        if back <= dst {
+            for k in 0..len {
+                p[dst + k] = p[dst - back + k];
+            }
+        }
+    }
+    p
+}
