@@ -152,6 +152,32 @@ impl System {
         self.swapin_cache(mm, va, e, &si)
     }
 
+    /// `swapcache_prepare` of one slot (rule 2). `None`: the caller now holds
+    /// `HAS_CACHE` and owns bringing the slot in. `Some(Retry)`: someone else
+    /// holds it (wait for their folio to show up in the swap cache, then retry
+    /// the fault) or the entry is gone (the PTE changed; retry).
+    fn prepare_or_back_off(
+        &self,
+        si: &SwapDevice,
+        slot: u32,
+        path: &'static str,
+    ) -> Option<FaultOutcome> {
+        let seen = si.cache_seq();
+        match si.swapcache_prepare(slot, 1) {
+            Ok(()) => None,
+            Err(PrepareError::Busy) => {
+                self.stats
+                    .cache_busy_backoffs
+                    .fetch_add(1, Ordering::Relaxed);
+                self.hooks
+                    .event(|| format!("{path}: slot {slot} busy, back off"));
+                si.wait_cache_release(seen);
+                Some(FaultOutcome::Retry)
+            }
+            Err(PrepareError::NoEntry) => Some(FaultOutcome::Retry),
+        }
+    }
+
     /// Order-0 swap-in through the swap cache.
     fn swapin_cache(
         &self,
@@ -160,19 +186,8 @@ impl System {
         e: SwapEntry,
         si: &Arc<SwapDevice>,
     ) -> Result<FaultOutcome, SwapError> {
-        let seen = si.cache_seq();
-        match si.swapcache_prepare(e.slot, 1) {
-            Ok(()) => {}
-            Err(PrepareError::Busy) => {
-                // Someone else is bringing the slot in (rule 2): wait for the
-                // folio to show up in the swap cache by retrying the fault.
-                self.stats
-                    .cache_busy_backoffs
-                    .fetch_add(1, Ordering::Relaxed);
-                si.wait_cache_release(seen);
-                return Ok(FaultOutcome::Retry);
-            }
-            Err(PrepareError::NoEntry) => return Ok(FaultOutcome::Retry),
+        if let Some(back_off) = self.prepare_or_back_off(si, e.slot, "cache path") {
+            return Ok(back_off);
         }
         // We own bringing the slot in. Allocation may reclaim (race e).
         self.hooks.point("swapin_alloc");
@@ -348,21 +363,8 @@ impl System {
         si: &SwapDevice,
     ) -> Result<FaultOutcome, SwapError> {
         let took = self.hooks.rule(Rule::SkipPathTakesCache);
-        if took {
-            let seen = si.cache_seq();
-            match si.swapcache_prepare(e.slot, 1) {
-                Ok(()) => {}
-                Err(PrepareError::Busy) => {
-                    self.stats
-                        .cache_busy_backoffs
-                        .fetch_add(1, Ordering::Relaxed);
-                    self.hooks
-                        .event(|| format!("skip path: slot {} busy, back off", e.slot));
-                    si.wait_cache_release(seen);
-                    return Ok(FaultOutcome::Retry);
-                }
-                Err(PrepareError::NoEntry) => return Ok(FaultOutcome::Retry),
-            }
+        if took && let Some(back_off) = self.prepare_or_back_off(si, e.slot, "skip path") {
+            return Ok(back_off);
         }
         self.hooks.point("swapin_alloc");
         let folio = self.alloc_folio(0);
