@@ -12,24 +12,8 @@ use std::process::{Command, Stdio};
 /// A labelled page.
 pub type Labelled = (String, Box<Page>);
 
-/// Deterministic generator (SplitMix64).
-#[derive(Clone, Debug)]
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-}
+/// Deterministic generator (SplitMix64, shared with the codec's synthetic classes).
+pub use pagepress_codec::corpus::SplitMix64 as Rng;
 
 /// The generated edge-case classes (see [`generated_page`]).
 pub const GENERATED_CLASSES: [&str; 10] = [

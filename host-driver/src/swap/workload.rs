@@ -9,6 +9,7 @@
 use super::page_table::Mm;
 use super::{SwapError, System};
 use pagepress_abi::format::PAGE_SIZE;
+use pagepress_codec::corpus::SplitMix64;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -19,20 +20,16 @@ pub struct PageSet {
     data: Vec<u8>,
 }
 
-/// SplitMix64: a small, fast, deterministic PRNG.
+/// The workload's PRNG: the shared SplitMix64, with unbiased ranges.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5851_F42D_4C95_7F2D)
+        Rng(SplitMix64(seed ^ 0x5851_F42D_4C95_7F2D))
     }
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     /// Uniform in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {

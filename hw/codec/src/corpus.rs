@@ -393,11 +393,11 @@ impl SyntheticClass {
     /// Page `index` of the class (deterministic).
     pub fn page(self, index: u64) -> Box<Page> {
         let mut p = Box::new([0u8; PAGE_SIZE]);
-        let mut rng = SplitMix(index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ self as u64);
+        let mut rng = SplitMix64(index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ self as u64);
         match self {
             SyntheticClass::Zero => {}
             SyntheticClass::SameFilled => {
-                let w = rng.next() | 1 << 63;
+                let w = rng.next_u64() | 1 << 63;
                 for c in p.chunks_exact_mut(8) {
                     c.copy_from_slice(&w.to_le_bytes());
                 }
@@ -431,7 +431,7 @@ impl SyntheticClass {
                 ];
                 let mut i = 0;
                 while i < PAGE_SIZE {
-                    let w = WORDS[(rng.next() % WORDS.len() as u64) as usize].as_bytes();
+                    let w = WORDS[(rng.next_u64() % WORDS.len() as u64) as usize].as_bytes();
                     let n = w.len().min(PAGE_SIZE - i);
                     p[i..i + n].copy_from_slice(&w[..n]);
                     i += n;
@@ -439,7 +439,7 @@ impl SyntheticClass {
             }
             SyntheticClass::Random => {
                 for c in p.chunks_exact_mut(8) {
-                    c.copy_from_slice(&rng.next().to_le_bytes());
+                    c.copy_from_slice(&rng.next_u64().to_le_bytes());
                 }
             }
         }
@@ -469,14 +469,22 @@ pub fn synthetic(pages_per_class: usize) -> Corpus {
     }
 }
 
-struct SplitMix(u64);
+/// SplitMix64: the deterministic generator behind the synthetic classes, also
+/// used by the workload and the RTL page sets so that one generator serves all.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(pub u64);
 
-impl SplitMix {
-    fn next(&mut self) -> u64 {
+impl SplitMix64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// `next_u64() % n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
     }
 }
