@@ -1,8 +1,16 @@
-//! pagepress-firmware: the FPGA top level (CSR block, queue engine, DMA port,
-//! engines, slot index, allocator) in rust-hdl's sense of "firmware".
+//! pagepress-firmware: the device side of pagepress.
 //!
-//! Not built yet: the codec engines it will instantiate are in `pagepress-rtl`,
-//! and the device behaviour it must implement is specified by `pagepress-abi`
-//! and modelled by the host driver's `soft` backend. See docs/architecture.md.
+//! - [`params`]: the parameters of one device build (queues, memory, slots,
+//!   engines), shared by the model and the RTL so both report the same CAPS.
+//! - [`model`]: the behavioural model of the device, the golden reference of
+//!   the top level (as `pagepress-codec` is for the cores).
+//! - `rtl` (cargo feature `rtl`): the FPGA top level in Rust-HDL — register
+//!   block, queue engine, command executor, slot index, allocator — built on
+//!   the codec cores of `pagepress-rtl`.
 
 #![forbid(unsafe_code)]
+
+pub mod model;
+pub mod params;
+#[cfg(feature = "rtl")]
+pub mod rtl;

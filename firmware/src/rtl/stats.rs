@@ -1,0 +1,1 @@
+//! Not written yet: see docs/device-rtl.md.
