@@ -1,1 +1,11 @@
-//! Not written yet: see docs/device-rtl.md.
+//! WIP
+pub mod decode;
+#[cfg(test)]
+pub(crate) mod testutil;
+
+use rust_hdl::prelude::*;
+
+/// A sized constant (a Verilog localparam of exactly `N` bits).
+pub(crate) fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    Constant::new(v.to_bits())
+}
