@@ -1,7 +1,10 @@
 //! WIP
-pub mod decode;
 #[cfg(test)]
+#[macro_use]
 pub(crate) mod testutil;
+
+pub mod decode;
+pub mod dma;
 
 use rust_hdl::prelude::*;
 
