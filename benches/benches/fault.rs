@@ -13,7 +13,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use pagepress::backend::{DeviceConfig, open_soft};
 use pagepress::pool::CompressedPool;
-use pagepress::soft::Execution;
+use pagepress_firmware::model::Execution;
 use pagepress::swap::hooks::Hooks;
 use pagepress::swap::mem_pool::MemPool;
 use pagepress::swap::page_table::Mm;

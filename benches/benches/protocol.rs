@@ -6,7 +6,7 @@
 //! table recorded in docs/transport.md instead.
 
 use criterion::{Criterion, criterion_group};
-use pagepress::soft::Execution;
+use pagepress_firmware::model::Execution;
 use pagepress_benches::protocol::{Runner, Workload, open_device, protocol_table, run_threads};
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,7 +11,7 @@
 use pagepress::backend::open_soft;
 use pagepress::device::{ClientConfig, DeviceClient};
 use pagepress::pool::CompressedPool;
-use pagepress::soft::{Execution, SoftConfig};
+use pagepress_firmware::model::{Execution, SoftConfig};
 use pagepress_abi::format::PAGE_SIZE;
 use std::fmt::Write as _;
 use std::sync::{Arc, Barrier};

@@ -1,3 +1,9 @@
+//! The `pagepress` command line.
+
+#![deny(unsafe_code)]
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    pagepress::cli::main()
+    cli::main()
 }

@@ -536,7 +536,7 @@ fn swapoff_brings_everything_back() {
 
 // ---- device errors (soft backend fault injection) ---------------------------
 
-fn soft_system(cfg: Config) -> (Arc<System>, Arc<pagepress::soft::SoftDevice>) {
+fn soft_system(cfg: Config) -> (Arc<System>, Arc<pagepress_firmware::model::SoftDevice>) {
     use pagepress::backend::{DeviceConfig, open_soft};
     let dc = DeviceConfig {
         devmem_bytes: 1 << 20,
@@ -552,7 +552,7 @@ fn soft_system(cfg: Config) -> (Arc<System>, Arc<pagepress::soft::SoftDevice>) {
 
 #[test]
 fn device_errors_lose_no_page() {
-    use pagepress::soft::FaultRule;
+    use pagepress_firmware::model::FaultRule;
     use pagepress_abi::Opcode;
     let (sys, dev) = soft_system(small());
     let mm = sys.new_mm(4);

@@ -6,9 +6,10 @@
 use pagepress::backend::{BackendKind, DeviceConfig, open, open_soft};
 use pagepress::device::client::walk_chain;
 use pagepress::device::queue::Request;
-use pagepress::device::{ClientConfig, DeviceBackend, DeviceClient, DeviceError};
+use pagepress::device::{ClientConfig, DeviceClient, DeviceError};
+use pagepress_pcie::DeviceBackend;
 use pagepress::pool::{CompressedPool, PoolError};
-use pagepress::soft::{SoftConfig, SoftDevice};
+use pagepress_firmware::model::{SoftConfig, SoftDevice};
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME};
 use pagepress_abi::format::{MAX_FRAME_SIZE, PAGE_SIZE};
 use pagepress_abi::regmap::BLOCKS;
@@ -244,7 +245,7 @@ fn every_status_code_path() {
     );
     // NO_SPACE (injected) removes the older entry too.
     c.store(4, &text_page(4)).unwrap();
-    d.inject(pagepress::soft::FaultRule::nth_store_no_space(1));
+    d.inject(pagepress_firmware::model::FaultRule::nth_store_no_space(1));
     assert_eq!(
         c.store(4, &text_page(44)),
         Err(PoolError::NoSpace { page: 0 })
@@ -422,21 +423,16 @@ fn incompatible_devices_are_refused() {
         abi_version: (major as u32 + 1) << 16,
         ..small_soft()
     });
-    assert_eq!(
-        e,
-        Some(DeviceError::AbiMismatch {
-            device: major + 1,
-            driver: major
-        })
+    assert!(
+        matches!(e, Some(DeviceError::AbiMismatch { device, driver }) if device == major + 1 && driver == major),
+        "{e:?}"
     );
     // A newer minor is compatible.
-    assert_eq!(
-        open_with(SoftConfig {
-            abi_version: pagepress_abi::ABI_VERSION + 1,
-            ..small_soft()
-        }),
-        None
-    );
+    let e = open_with(SoftConfig {
+        abi_version: pagepress_abi::ABI_VERSION + 1,
+        ..small_soft()
+    });
+    assert!(e.is_none(), "{e:?}");
     let e = open_with(SoftConfig {
         codec_params: pagepress_abi::format::CODEC_PARAMS ^ 1,
         ..small_soft()

@@ -7,7 +7,7 @@
 
 use pagepress::backend::{DeviceConfig, open_soft};
 use pagepress::pool::CompressedPool;
-use pagepress::soft::FaultRule;
+use pagepress_firmware::model::FaultRule;
 use pagepress::swap::hooks::Hooks;
 use pagepress::swap::mem_pool::MemPool;
 use pagepress::swap::page_table::Pte;

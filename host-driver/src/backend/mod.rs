@@ -4,23 +4,26 @@
 //! [`crate::device::DeviceBackend`] interface; only what answers BAR0 and DMA
 //! differs.
 //!
-//! - `soft`: the device model ([`crate::soft`]) with the reference codec.
+//! - `soft`: the device model (`pagepress_firmware::model`) with the
+//!   reference codec.
 //! - `sim` (cargo feature `rtl`): the same device model with its engines
-//!   replaced by the Verilated cores (`soft::codec::RtlCodec`): the RTL
+//!   replaced by the Verilated cores ([`rtl_codec::RtlCodec`]): the RTL
 //!   decompressor decodes every LOAD and its cycles are counted in
-//!   `DECOMPRESS_CYCLES`. The queue engine, index and allocator are still the
-//!   model's until their RTL is in the harness.
+//!   `DECOMPRESS_CYCLES`.
 //! - `vfio`: not in this build.
 
 #![deny(unsafe_code)]
 
+#[cfg(feature = "rtl")]
+pub mod rtl_codec;
+
 use crate::device::{ClientConfig, DeviceClient};
 use crate::pool::CompressedPool;
-use crate::soft::{SoftConfig, SoftDevice};
+use pagepress_firmware::model::{SoftConfig, SoftDevice};
 use std::sync::Arc;
 
 /// Which device answers the driver.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendKind {
     /// The pure-Rust device model (default).
     Soft,
@@ -41,6 +44,31 @@ pub struct DeviceConfig {
     pub queues: u32,
     /// log2 of entries per ring.
     pub queue_log2: u32,
+}
+
+impl BackendKind {
+    /// Every backend, in the order the CLI lists them.
+    pub const ALL: [BackendKind; 3] = [BackendKind::Soft, BackendKind::Sim, BackendKind::Vfio];
+
+    /// The name on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BackendKind::Soft => "soft",
+            BackendKind::Sim => "sim",
+            BackendKind::Vfio => "vfio",
+        }
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown backend `{s}` (soft, sim or vfio)"))
+    }
 }
 
 impl Default for DeviceConfig {
@@ -83,7 +111,7 @@ pub fn open_soft(
     client: &ClientConfig,
 ) -> Result<(Arc<DeviceClient>, Arc<SoftDevice>), String> {
     let dev = SoftDevice::new(soft);
-    let backend: Arc<dyn crate::device::DeviceBackend> = dev.clone();
+    let backend: Arc<dyn pagepress_pcie::DeviceBackend> = dev.clone();
     let c = DeviceClient::open(backend, client).map_err(|e| format!("soft device: {e}"))?;
     Ok((Arc::new(c), dev))
 }
@@ -93,7 +121,7 @@ pub fn open_soft(
 #[cfg(feature = "rtl")]
 fn open_sim(cfg: &DeviceConfig) -> Result<Arc<dyn CompressedPool>, String> {
     let soft = SoftConfig {
-        codec: Arc::new(crate::soft::codec::RtlCodec::default()),
+        codec: Arc::new(rtl_codec::RtlCodec::default()),
         ..cfg.soft_config()
     };
     let (client, _dev) = open_soft(soft, &cfg.client_config())?;

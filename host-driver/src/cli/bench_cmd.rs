@@ -2,8 +2,8 @@
 //! lz4 and zstd levels 1 and 3, on a real-page corpus and the synthetic classes.
 
 use super::CliResult;
-use crate::corpus::codecs::{Codec, Measurement, Row, measure, render_table};
-use crate::corpus::{load_or_build, synthetic};
+use pagepress::corpus::codecs::{Codec, Measurement, Row, measure, render_table};
+use pagepress::corpus::{load_or_build, synthetic};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -42,7 +42,7 @@ fn codec(a: CodecArgs) -> CliResult {
         return Err("the corpus holds no pages".into());
     }
     let min = Duration::from_millis(a.min_ms);
-    let row = |label: &str, src: &crate::corpus::Source| -> Result<Row, String> {
+    let row = |label: &str, src: &pagepress::corpus::Source| -> Result<Row, String> {
         let info = src.info();
         Ok(Row {
             label: label.to_string(),

@@ -124,11 +124,11 @@ fn decompress_soft(input: &[u8]) -> Result<Vec<u8>, String> {
 
 #[cfg(feature = "rtl")]
 fn rtl_compress(input: &[u8]) -> Result<(Vec<u8>, Option<String>), String> {
-    // The Verilated RTL compressor (`crate::rtl_engine`, owned by the RTL
+    // The Verilated RTL compressor (`pagepress::rtl_engine`, owned by the RTL
     // work): whole pages in, the concatenated frames out — the same bytes as
     // `compress_page` — and the core's cycle counts.
     let (frames, st) =
-        crate::rtl_engine::compress_pages(input).map_err(|e| format!("RTL compressor: {e}"))?;
+        pagepress::rtl_engine::compress_pages(input).map_err(|e| format!("RTL compressor: {e}"))?;
     let line = format!(
         "rtl cycles:       {} ({:.2} bytes/cycle; slowest page {} cycles)",
         st.cycles,
@@ -145,10 +145,10 @@ fn rtl_compress(_: &[u8]) -> Result<(Vec<u8>, Option<String>), String> {
 
 #[cfg(feature = "rtl")]
 fn rtl_decompress(input: &[u8]) -> Result<Vec<u8>, String> {
-    // The Verilated RTL decompressor (`crate::rtl_engine`): the concatenated
+    // The Verilated RTL decompressor (`pagepress::rtl_engine`): the concatenated
     // frames in, the pages out; frames outside the device subset go through
     // libzstd there too.
-    crate::rtl_engine::decompress_frames(input)
+    pagepress::rtl_engine::decompress_frames(input)
         .map(|(pages, _stats)| pages)
         .map_err(|e| format!("RTL decompressor: {e}"))
 }

@@ -1,7 +1,7 @@
 //! `pagepress corpus capture|build|info`: real-page corpora.
 
 use super::CliResult;
-use crate::corpus::{BuildOptions, CaptureOptions, Corpus, Workload, build, capture_process};
+use pagepress::corpus::{BuildOptions, CaptureOptions, Corpus, Workload, build, capture_process};
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Debug)]

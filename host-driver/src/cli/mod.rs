@@ -39,6 +39,18 @@ pub enum Cmd {
     Regmap(regmap_cmd::RegmapArgs),
 }
 
+/// A value parser accepting one of `names` (listed in `--help` and in the
+/// error for anything else) and parsing it with the target's `FromStr`.
+fn one_of<T>(names: [&'static str; 3]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Debug,
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|s| s.parse::<T>().expect("a listed name parses"))
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {

@@ -6,12 +6,12 @@
 //! checked. Exits non-zero if any page is lost or corrupted.
 
 use super::CliResult;
-use crate::backend::{self, BackendKind, DeviceConfig};
-use crate::pool::CompressedPool;
-use crate::swap::hooks::Hooks;
-use crate::swap::stats::Histogram;
-use crate::swap::workload::{self, PageSet, Pattern, WorkloadConfig};
-use crate::swap::{Config, SwapinMode, System};
+use pagepress::backend::{self, BackendKind, DeviceConfig};
+use pagepress::pool::CompressedPool;
+use pagepress::swap::hooks::Hooks;
+use pagepress::swap::stats::Histogram;
+use pagepress::swap::workload::{self, PageSet, Pattern, WorkloadConfig};
+use pagepress::swap::{Config, SwapinMode, System};
 use pagepress_abi::format::PAGE_SIZE;
 use pagepress_abi::stats::StatCounter;
 use std::io::IsTerminal;
@@ -38,8 +38,9 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Device backend.
-    #[arg(long, value_enum, default_value_t = BackendKind::Soft)]
+    /// Device backend: soft (the device model), sim (the Verilated RTL,
+    /// cargo feature `rtl`) or vfio.
+    #[arg(long, default_value = "soft", value_parser = super::one_of::<BackendKind>(BackendKind::ALL.map(BackendKind::name)))]
     pub backend: BackendKind,
     /// Worker threads touching pages.
     #[arg(long, default_value_t = 2)]
@@ -66,8 +67,8 @@ pub struct RunArgs {
     /// Folio order of first-touch allocations (0 = 4 KiB pages; 2 = 16 KiB).
     #[arg(long, default_value_t = 0)]
     pub order: u32,
-    /// Access pattern.
-    #[arg(long, value_enum, default_value_t = Pattern::Zipf)]
+    /// Access pattern: uniform, zipf or sequential.
+    #[arg(long, default_value = "zipf", value_parser = super::one_of::<Pattern>(Pattern::ALL.map(Pattern::name)))]
     pub pattern: Pattern,
     /// Percentage of touches that write a new page.
     #[arg(long, default_value_t = 30)]
@@ -93,8 +94,8 @@ pub struct RunArgs {
 fn load_pages(args: &RunArgs, want: usize) -> Result<PageSet, String> {
     let corpus = match (&args.corpus, args.build_corpus) {
         (None, false) => return Ok(PageSet::synthetic(want.clamp(64, 4096), args.seed)),
-        (Some(p), _) => crate::corpus::load_or_build(Some(p)),
-        (None, true) => crate::corpus::load_or_build(None),
+        (Some(p), _) => pagepress::corpus::load_or_build(Some(p)),
+        (None, true) => pagepress::corpus::load_or_build(None),
     }
     .map_err(|e| format!("corpus: {e}"))?;
     let mut data = Vec::with_capacity(corpus.page_count() * PAGE_SIZE);
@@ -243,7 +244,7 @@ pub fn run(args: RunArgs) -> CliResult {
             "pages_lost": report.lost,
             "violations": sys.violations(),
             "errors": report.errors,
-            "violation_log": crate::swap::lock(&st.violation_log).clone(),
+            "violation_log": st.violation_descriptions(),
         });
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
@@ -302,7 +303,7 @@ pub fn run(args: RunArgs) -> CliResult {
         for e in &report.errors {
             println!("  error: {e}");
         }
-        for v in crate::swap::lock(&st.violation_log).iter() {
+        for v in st.violation_descriptions().iter() {
             println!("  violation: {v}");
         }
     }

@@ -28,9 +28,9 @@
 //!   an exclusive LOAD is done as plain LOADs followed by one INVALIDATE.
 
 use super::DeviceError;
-use super::backend::DeviceBackend;
+use pagepress_pcie::DeviceBackend;
 use super::queue::{QueuePair, Request, RescuedPages};
-use super::ring::{CompletionRing, SubmissionRing};
+use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
 use crate::pool::{CompressedPool, DeviceStats, PoolError, StoreInfo};
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME, COMMAND_SIZE, COMPLETION_SIZE};
 use pagepress_abi::format::{CODEC_PARAMS, MAX_FRAME_SIZE, PAGE_SIZE};

@@ -1,34 +1,27 @@
 //! The device as the driver reaches it: one interface for every backend.
 //!
 //! Layers, bottom up:
-//! - [`DeviceBackend`] ([`backend`]): what differs between the soft model, the
-//!   Verilated RTL and a VFIO function — 32-bit BAR0 register access, DMA-able
-//!   host memory mapped at IOVAs ([`dma`]), and interrupts. It plays the part of
-//!   cloud-hypervisor's `Vfio` trait.
-//! - [`ring`]: the submission and completion rings in DMA memory (the protocol
-//!   of `pagepress_abi::desc`).
+//! - `pagepress_pcie`: what differs between the soft model, the Verilated RTL
+//!   and a VFIO function ([`pagepress_pcie::DeviceBackend`]: 32-bit BAR0 access, DMA-able host
+//!   memory mapped at IOVAs, interrupts) and the descriptor rings in DMA memory.
 //! - [`queue`]: a queue pair with its command slots, bounce buffers, doorbells
 //!   and completion reaping; submit-and-wait with a per-command timeout.
 //! - [`client`]: [`DeviceClient`] walks the BAR0 block chain, checks the ABI,
 //!   programs the queues and implements [`crate::pool::CompressedPool`] with the
 //!   host-side fallbacks.
 //!
-//! Nothing here needs `unsafe`: DMA memory is atomics (see [`dma`]).
+//! Nothing here needs `unsafe`: DMA memory is atomics (`pagepress_pcie::dma`).
 
 #![deny(unsafe_code)]
 
-pub mod backend;
 pub mod client;
-pub mod dma;
 pub mod queue;
-pub mod ring;
 
-pub use backend::DeviceBackend;
 pub use client::{ClientConfig, DeviceClient, HostCounter};
-pub use dma::{DmaFault, DmaRegion, DmaSpace, Iotlb};
+use pagepress_pcie::BackendError;
 
 /// Why a device could not be opened or driven.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
     #[error("BAR0 register-block chain is malformed: {0}")]
     BadChain(String),
@@ -53,4 +46,6 @@ pub enum DeviceError {
     QueueSetup { queue: u32, qstatus: u32 },
     #[error("backend unavailable: {0}")]
     Unavailable(String),
+    #[error("device backend failed")]
+    Backend(#[from] BackendError),
 }

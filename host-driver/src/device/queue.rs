@@ -18,10 +18,10 @@
 //! the same queue after an abandoned one runs after it: [`super::DeviceClient`]
 //! relies on that to clean up after a timed-out STORE.
 
-use super::backend::DeviceBackend;
+use pagepress_pcie::DeviceBackend;
 use super::client::{HostCounter, HostCounters};
-use super::dma::DmaRegion;
-use super::ring::{CompletionRing, SubmissionRing};
+use pagepress_pcie::DmaRegion;
+use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
 use crate::pool::PoolError;
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME};
 use pagepress_abi::format::PAGE_SIZE;

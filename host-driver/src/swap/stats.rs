@@ -95,6 +95,11 @@ macro_rules! counters {
                 }
             }
 
+            /// The first violations' descriptions.
+            pub fn violation_descriptions(&self) -> Vec<String> {
+                self.violation_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+            }
+
             /// Every counter as (name, value).
             pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
                 vec![$((stringify!($name), self.$name.load(Ordering::Relaxed)),)*]

@@ -180,7 +180,7 @@ impl Checker {
 }
 
 /// Which pages the threads touch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pattern {
     /// Every page equally likely.
     Uniform,
@@ -188,6 +188,30 @@ pub enum Pattern {
     Zipf,
     /// Each thread sweeps its own stretch, wrapping around.
     Sequential,
+}
+
+impl Pattern {
+    pub const ALL: [Pattern; 3] = [Pattern::Uniform, Pattern::Zipf, Pattern::Sequential];
+
+    /// The name on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Pattern::Uniform => "uniform",
+            Pattern::Zipf => "zipf",
+            Pattern::Sequential => "sequential",
+        }
+    }
+}
+
+impl std::str::FromStr for Pattern {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("unknown pattern `{s}` (uniform, zipf or sequential)"))
+    }
 }
 
 /// Draws page numbers.

@@ -1,8 +1,22 @@
 //! The backend interface: what a device transport provides to the driver.
 
-use super::DeviceError;
-use super::dma::DmaRegion;
+use crate::dma::DmaRegion;
 use std::time::Duration;
+
+/// Why a backend could not provide a resource.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// DMA memory could not be allocated or mapped for the device.
+    #[error("cannot map {len} bytes of DMA memory")]
+    DmaMap {
+        len: usize,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The device behind the backend is gone (stopped, removed, failed).
+    #[error("device is gone: {0}")]
+    Gone(String),
+}
 
 /// One device function as the driver reaches it, whatever answers behind it
 /// (soft model, Verilated RTL, VFIO). The shape follows cloud-hypervisor's
@@ -26,7 +40,7 @@ pub trait DeviceBackend: Send + Sync {
     fn bar0_write(&self, offset: u32, value: u32);
 
     /// Allocates `len` bytes of zeroed host memory mapped for the device.
-    fn dma_alloc(&self, len: usize) -> Result<DmaRegion, DeviceError>;
+    fn dma_alloc(&self, len: usize) -> Result<DmaRegion, BackendError>;
 
     /// The interrupt count of `vector`.
     fn interrupt_count(&self, vector: u32) -> u64;

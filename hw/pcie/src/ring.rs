@@ -10,7 +10,7 @@
 //! `Release`; the host reads word 0 with `Acquire` and, when the phase is the
 //! one it expects, word 1.
 
-use super::dma::{DmaFault, DmaRegion, DmaSpace, Iotlb};
+use crate::dma::{DmaFault, DmaRegion, DmaSpace, Iotlb};
 use pagepress_abi::desc::{COMMAND_SIZE, COMPLETION_SIZE, CPL_FLAG_PHASE};
 use pagepress_abi::{Command, Completion};
 use std::sync::atomic::Ordering;

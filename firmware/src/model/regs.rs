@@ -1,16 +1,15 @@
 //! The soft device's BAR0 register file, queue engines and interrupt lines.
 
 use super::Shared;
-use crate::device::Iotlb;
-use crate::device::ring::{device_fetch_command, device_post_completion};
+use pagepress_pcie::Iotlb;
+use pagepress_pcie::ring::{device_fetch_command, device_post_completion};
 use pagepress_abi::desc::CPL_FLAG_PHASE;
 use pagepress_abi::regmap::{BLOCKS, block_next};
 use pagepress_abi::regs::{self, caps, control, header, identity, queues, stats};
 use pagepress_abi::stats::STAT_COUNT;
 use pagepress_abi::{Command, Completion, Status};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, MutexGuard};
 
 /// Commands a queue runs per service pass before the worker looks at the
 /// other queues (fairness between queues of one worker).
@@ -51,52 +50,6 @@ pub(crate) struct QueueHw {
 impl QueueHw {
     fn engine(&self) -> MutexGuard<'_, QueueEngine> {
         self.engine.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// An interrupt vector: an event count and a way to sleep on it.
-#[derive(Debug, Default)]
-pub(crate) struct IrqLine {
-    count: AtomicU64,
-    /// Threads in `wait` (the device takes the lock to notify only if any).
-    waiters: AtomicU32,
-    lock: Mutex<()>,
-    cv: Condvar,
-}
-
-impl IrqLine {
-    pub fn count(&self) -> u64 {
-        self.count.load(Ordering::SeqCst)
-    }
-
-    fn raise(&self) {
-        self.count.fetch_add(1, Ordering::SeqCst);
-        // Pairs with the waiter's increment of `waiters` before its check of
-        // `count`: one of the two sees the other's write.
-        if self.waiters.load(Ordering::SeqCst) > 0 {
-            let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-            self.cv.notify_all();
-        }
-    }
-
-    pub fn wait(&self, seen: u64, timeout: Duration) -> u64 {
-        let deadline = Instant::now() + timeout;
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            let now = self.count.load(Ordering::SeqCst);
-            let left = deadline.saturating_duration_since(Instant::now());
-            if now != seen || left.is_zero() {
-                drop(g);
-                self.waiters.fetch_sub(1, Ordering::SeqCst);
-                return now;
-            }
-            g = self
-                .cv
-                .wait_timeout(g, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
     }
 }
 

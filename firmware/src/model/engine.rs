@@ -13,7 +13,7 @@ use super::alloc::UnitAllocator;
 use super::codec::PageCodec;
 use super::fault::{FaultHits, FaultState};
 use super::index::{Entry, RadixIndex};
-use crate::device::{DmaSpace, Iotlb};
+use pagepress_pcie::{DmaSpace, Iotlb};
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME, CMD_FLAGS_VALID};
 use pagepress_abi::format::{self, MAX_FRAME_SIZE, PAGE_SIZE};
 use pagepress_abi::stats::{STAT_COUNT, STATS_SNAPSHOT_SIZE, StatCounter};
@@ -216,10 +216,87 @@ impl Engine {
         out
     }
 
-    /// The failure path of a STORE: nothing stored, the range's old entries gone.
-    fn store_failed(&self, cmd: &Command, status: Status, page: u32) -> Outcome {
+    /// STORE, in the order the RTL runs it (it cannot hold a command's frames
+    /// until all are compressed): remove the range's old entries, then page by
+    /// page read, compress, allocate, write, insert. A failure at page `i`
+    /// removes the entries of pages `0 .. i`, so on any failure nothing of the
+    /// command is stored and no older entry of the range is left.
+    ///
+    /// The core lock is held for the whole command: a RESET or a command on
+    /// another queue sees the range before or after, never half-stored.
+    fn store(&self, cmd: &Command, hits: &FaultHits, tlb: &mut Iotlb) -> Outcome {
+        self.bump(StatCounter::StoreCmds, 1);
+        if cmd.flags != 0 {
+            return self.bad_command();
+        }
+        if let Err(o) = self.check_range(cmd) {
+            return o;
+        }
+        let nr = cmd.nr_pages as u32;
         let mut core = self.core();
-        for s in cmd.slot..cmd.slot + cmd.nr_pages as u32 {
+        for s in cmd.slot..cmd.slot + nr {
+            self.remove_entry(&mut core, s);
+        }
+        if hits.no_space {
+            return self.store_failed(core, cmd, Status::NoSpace, 0);
+        }
+        let mut page = [0u8; PAGE_SIZE];
+        let mut frame = Vec::with_capacity(MAX_FRAME_SIZE);
+        let mut bytes = 0u32;
+        let mut fills = 0u32;
+        for i in 0..nr {
+            let slot = cmd.slot + i;
+            let addr = cmd.addr.wrapping_add(i as u64 * PAGE_SIZE as u64);
+            if hits.dma_fault || self.dma.read_cached(tlb, addr, &mut page).is_err() {
+                return self.store_failed(core, cmd, Status::DmaFault, i);
+            }
+            let entry = if let Some(word) = same_filled(&page) {
+                Entry::SameFilled(word)
+            } else {
+                frame.clear();
+                let (kind, cycles) = self.codec.compress(&page, &mut frame);
+                self.bump(StatCounter::CompressCycles, cycles);
+                if kind == FrameKind::Raw {
+                    return self.store_failed(core, cmd, Status::Incompressible, i);
+                }
+                let len = frame.len() as u32;
+                let Some(unit) = core.alloc.alloc(self.units_of(len)) else {
+                    return self.store_failed(core, cmd, Status::NoSpace, i);
+                };
+                let at = unit as usize * self.params.alloc_unit as usize;
+                core.devmem[at..at + frame.len()].copy_from_slice(&frame);
+                Entry::Compressed { unit, len }
+            };
+            if core.index.insert(slot, entry).is_err() {
+                if let Entry::Compressed { unit, len } = entry {
+                    core.alloc.free(unit, self.units_of(len));
+                }
+                return self.store_failed(core, cmd, Status::NoSpace, i);
+            }
+            match entry {
+                Entry::SameFilled(_) => fills += 1,
+                Entry::Compressed { len, .. } => bytes += len,
+            }
+        }
+        self.sync_gauges(&mut core);
+        drop(core);
+        self.bump(StatCounter::StoredPages, nr as u64);
+        self.bump(StatCounter::StoredBytes, bytes as u64);
+        self.bump(StatCounter::StoredInputBytes, nr as u64 * PAGE_SIZE as u64);
+        self.bump(StatCounter::SameFilledPages, fills as u64);
+        Outcome::ok(bytes, fills)
+    }
+
+    /// The failure path of a STORE at page `page`: remove the entries of the
+    /// pages inserted so far (the range's older entries are already gone).
+    fn store_failed(
+        &self,
+        mut core: MutexGuard<'_, Core>,
+        cmd: &Command,
+        status: Status,
+        page: u32,
+    ) -> Outcome {
+        for s in cmd.slot..cmd.slot + page {
             self.remove_entry(&mut core, s);
         }
         self.sync_gauges(&mut core);
@@ -233,91 +310,6 @@ impl Engine {
             1,
         );
         Outcome::err(status, page)
-    }
-
-    fn store(&self, cmd: &Command, hits: &FaultHits, tlb: &mut Iotlb) -> Outcome {
-        self.bump(StatCounter::StoreCmds, 1);
-        if cmd.flags != 0 {
-            return self.bad_command();
-        }
-        if let Err(o) = self.check_range(cmd) {
-            return o;
-        }
-        let nr = cmd.nr_pages as u32;
-        // Fetch and compress every page before touching the index.
-        let mut page = [0u8; PAGE_SIZE];
-        let mut stored = Vec::with_capacity(nr as usize);
-        for i in 0..nr {
-            let addr = cmd.addr.wrapping_add(i as u64 * PAGE_SIZE as u64);
-            if hits.dma_fault || self.dma.read_cached(tlb, addr, &mut page).is_err() {
-                return self.store_failed(cmd, Status::DmaFault, i);
-            }
-            if let Some(word) = same_filled(&page) {
-                stored.push(Stored::Fill(word));
-                continue;
-            }
-            let mut frame = Vec::with_capacity(MAX_FRAME_SIZE);
-            let (kind, cycles) = self.codec.compress(&page, &mut frame);
-            self.bump(StatCounter::CompressCycles, cycles);
-            if kind == FrameKind::Raw {
-                return self.store_failed(cmd, Status::Incompressible, i);
-            }
-            stored.push(Stored::Frame(frame));
-        }
-        if hits.no_space {
-            return self.store_failed(cmd, Status::NoSpace, 0);
-        }
-        // One critical section: replace the range's entries.
-        let mut core = self.core();
-        for s in cmd.slot..cmd.slot + nr {
-            self.remove_entry(&mut core, s);
-        }
-        let mut bytes = 0u32;
-        let mut fills = 0u32;
-        for (i, st) in stored.iter().enumerate() {
-            let slot = cmd.slot + i as u32;
-            let entry = match st {
-                Stored::Fill(w) => Entry::SameFilled(*w),
-                Stored::Frame(f) => {
-                    let len = f.len() as u32;
-                    let Some(unit) = core.alloc.alloc(self.units_of(len)) else {
-                        return self.store_rollback(core, cmd, i as u32);
-                    };
-                    let at = unit as usize * self.params.alloc_unit as usize;
-                    core.devmem[at..at + f.len()].copy_from_slice(f);
-                    Entry::Compressed { unit, len }
-                }
-            };
-            if core.index.insert(slot, entry).is_err() {
-                if let Entry::Compressed { unit, len } = entry {
-                    core.alloc.free(unit, self.units_of(len));
-                }
-                return self.store_rollback(core, cmd, i as u32);
-            }
-            match st {
-                Stored::Fill(_) => fills += 1,
-                Stored::Frame(f) => bytes += f.len() as u32,
-            }
-        }
-        self.sync_gauges(&mut core);
-        drop(core);
-        self.bump(StatCounter::StoredPages, nr as u64);
-        self.bump(StatCounter::StoredBytes, bytes as u64);
-        self.bump(StatCounter::StoredInputBytes, nr as u64 * PAGE_SIZE as u64);
-        self.bump(StatCounter::SameFilledPages, fills as u64);
-        Outcome::ok(bytes, fills)
-    }
-
-    /// Device memory or index ran out at page `page`: undo the pages inserted
-    /// so far (their old entries are already gone) and fail with NO_SPACE.
-    fn store_rollback(&self, mut core: MutexGuard<'_, Core>, cmd: &Command, page: u32) -> Outcome {
-        for s in cmd.slot..cmd.slot + page {
-            self.remove_entry(&mut core, s);
-        }
-        self.sync_gauges(&mut core);
-        drop(core);
-        self.bump(StatCounter::RejectNoSpace, 1);
-        Outcome::err(Status::NoSpace, page)
     }
 
     /// The frame RAW_FRAME returns for a same-filled entry: an RLE frame when
