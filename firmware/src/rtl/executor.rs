@@ -5,6 +5,10 @@ pub(crate) mod testutil;
 
 pub mod decode;
 pub mod dma;
+pub mod drain;
+pub mod fill_frame;
+pub mod frame_port;
+pub mod same_fill;
 
 use rust_hdl::prelude::*;
 
