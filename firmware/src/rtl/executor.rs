@@ -3,11 +3,14 @@
 #[macro_use]
 pub(crate) mod testutil;
 
+pub mod beat_source;
 pub mod decode;
 pub mod dma;
 pub mod drain;
+pub mod entries;
 pub mod fill_frame;
 pub mod frame_port;
+pub mod narrow;
 pub mod same_fill;
 
 use rust_hdl::prelude::*;
