@@ -182,7 +182,6 @@ mod tests {
         let mut uut = stats();
         let mut rng = SplitMix64(7);
         let mut want = [0u64; STAT_COUNT];
-        let (mut entries, mut used) = (0u32, 0u32);
         for step in 0..300 {
             let i = rng.below(STAT_COUNT as u64) as usize;
             let n = match rng.below(3) {
@@ -195,8 +194,8 @@ mod tests {
             uut.bump_idx.next = (i as u64).to_bits();
             uut.bump_n.next = (n as u64).to_bits();
             uut.clear.next = clear;
-            entries = rng.next_u64() as u32;
-            used = rng.below(1 << 20) as u32;
+            let entries = rng.next_u64() as u32;
+            let used = rng.below(1 << 20) as u32;
             uut.entries.next = (entries as u64).to_bits();
             uut.used_units.next = (used as u64).to_bits();
             tick(&mut *uut, |u| &mut u.clock);

@@ -78,7 +78,6 @@ mod tests {
     use super::*;
     use crate::rtl::executor::testutil::{lint, settle, tick};
     use pagepress_codec::corpus::SplitMix64;
-    use std::collections::VecDeque;
 
     /// A producer of numbered frames with gaps; each frame is kept or dropped
     /// at random. A dropped frame is announced (`discard`) once every frame

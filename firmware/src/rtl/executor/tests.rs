@@ -1,0 +1,418 @@
+//! rust-hdl simulation of the executor against the behavioural model: the
+//! same commands run on the RTL (with a host-memory IOMMU model and a
+//! device memory of a few cycles' latency) and on a `SoftDevice`; every
+//! completion, the host memory the commands write and every counter but the
+//! two engine-cycle counters must agree. Plus the Verilog generation + lint.
+
+use super::testutil::{DevMem, HostMem, settle, tick};
+use super::*;
+use crate::model::{Execution, SoftConfig, SoftDevice};
+use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME};
+use pagepress_abi::format::{MAX_FRAME_SIZE, PAGE_SIZE, RLE_FRAME_SIZE};
+use pagepress_abi::regs::{CONTROL_BASE, control, queues};
+use pagepress_abi::stats::{STAT_COUNT, STATS_SNAPSHOT_SIZE, StatCounter};
+use pagepress_abi::{Command, Completion, Opcode, Status};
+use pagepress_codec::corpus::{SplitMix64, SyntheticClass};
+use pagepress_codec::{Page, compress_page};
+use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
+use pagepress_pcie::{DeviceBackend, DmaRegion};
+use std::sync::Arc;
+
+/// A small device: index and memory fill up within a few commands.
+const PARAMS: DeviceParams = DeviceParams {
+    num_queues: 1,
+    max_queue_log2: 4,
+    devmem_bytes: 16 << 10,
+    alloc_unit: 64,
+    max_slots: 1 << 12,
+    max_nr_pages: 4,
+    index_nodes: 4,
+    compressors: 1,
+    decompressors: 1,
+    build_id: 0,
+};
+/// Host pages both sides map at the same IOVAs.
+const HOST_PAGES: usize = 8;
+const QUEUE_LOG2: u32 = 4;
+/// An IOVA nothing maps.
+const UNMAPPED: u64 = 0x8000;
+
+/// The model device, driven through one queue.
+struct Model {
+    dev: Arc<SoftDevice>,
+    sq: SubmissionRing,
+    cq: CompletionRing,
+}
+
+impl Model {
+    fn new(p: &DeviceParams) -> (Model, DmaRegion) {
+        let dev = SoftDevice::new(SoftConfig {
+            devmem_bytes: p.devmem_bytes,
+            max_slots: p.max_slots,
+            num_queues: p.num_queues,
+            max_queue_log2: p.max_queue_log2,
+            max_nr_pages: p.max_nr_pages,
+            alloc_unit: p.alloc_unit,
+            index_nodes: Some(p.index_nodes as usize),
+            execution: Execution::Inline,
+            ..Default::default()
+        });
+        let sq = SubmissionRing::new(dev.dma_alloc(32 << QUEUE_LOG2).unwrap(), QUEUE_LOG2);
+        let cq = CompletionRing::new(dev.dma_alloc(16 << QUEUE_LOG2).unwrap(), QUEUE_LOG2);
+        let data = dev.dma_alloc(HOST_PAGES * PAGE_SIZE).unwrap();
+        for (reg, v) in [
+            (queues::SQ_BASE_LO, sq.iova()),
+            (queues::SQ_BASE_HI, sq.iova() >> 32),
+            (queues::SQ_SIZE_LOG2, QUEUE_LOG2 as u64),
+            (queues::CQ_BASE_LO, cq.iova()),
+            (queues::CQ_BASE_HI, cq.iova() >> 32),
+            (queues::CQ_SIZE_LOG2, QUEUE_LOG2 as u64),
+            (queues::IRQ_VECTOR, 0),
+            (queues::ENABLE, 1),
+        ] {
+            dev.bar0_write(queues::reg(0, reg), v as u32);
+        }
+        dev.bar0_write(CONTROL_BASE + control::CTRL, control::CTRL_ENABLE);
+        (Model { dev, sq, cq }, data)
+    }
+
+    fn exec(&mut self, cmd: &Command) -> Completion {
+        let tail = self.sq.push(cmd);
+        self.dev.bar0_write(queues::reg(0, queues::SQ_TAIL_DB), tail);
+        let c = self.cq.pop().expect("the inline model completes at the doorbell");
+        self.dev.bar0_write(queues::reg(0, queues::CQ_HEAD_DB), self.cq.head());
+        c
+    }
+}
+
+/// The executor with its host and device memories.
+struct Rtl {
+    uut: Box<Executor>,
+    host: HostMem,
+    mem: DevMem,
+}
+
+/// One command's outcome on the RTL.
+#[derive(Debug)]
+struct Outcome {
+    status: u8,
+    result: u32,
+    info: u32,
+    /// `cmd_valid` taken to `done`.
+    cycles: u64,
+}
+
+impl Rtl {
+    fn new(p: &DeviceParams, seed: u64, stall: bool) -> Rtl {
+        let mut uut = Box::new(Executor::new(p));
+        uut.connect_all();
+        Rtl {
+            uut,
+            host: HostMem::new(SplitMix64(seed), stall),
+            mem: DevMem::new(p.devmem_total_bytes(), 4, SplitMix64(seed + 1), stall),
+        }
+    }
+
+    /// One clock: the memories drive, `f` sets inputs and reads the settled
+    /// outputs, the memories see the requests, the edge.
+    fn cycle<R>(&mut self, f: impl FnOnce(&mut Executor) -> R) -> R {
+        let uut = &mut *self.uut;
+        dma_drive!(self.host, uut);
+        mem_drive!(self.mem, uut);
+        settle(uut);
+        let r = f(uut);
+        settle(uut);
+        dma_observe!(self.host, uut);
+        mem_observe!(self.mem, uut);
+        tick(uut, |u| &mut u.clock);
+        r
+    }
+
+    fn exec(&mut self, cmd: &Command) -> Outcome {
+        let mut taken = false;
+        let mut cycles = 0u64;
+        loop {
+            let (accepted, done) = self.cycle(|u| {
+                u.cmd_valid.next = !taken;
+                u.cmd_opcode.next = (cmd.opcode as u64).to_bits();
+                u.cmd_flags.next = (cmd.flags as u64).to_bits();
+                u.cmd_nr_pages.next = (cmd.nr_pages as u64).to_bits();
+                u.cmd_slot.next = (cmd.slot as u64).to_bits();
+                u.cmd_addr.next = cmd.addr.to_bits();
+                u.cmd_len.next = (cmd.len as u64).to_bits();
+                settle(u);
+                let accepted = !taken && u.cmd_ready.val();
+                let done = u.done.val().then(|| {
+                    (u.status.val().to_u8(), u.result.val().index() as u32, u.info.val().index() as u32)
+                });
+                (accepted, done)
+            });
+            taken |= accepted;
+            if taken {
+                cycles += 1;
+            }
+            if let Some((status, result, info)) = done {
+                assert!(taken, "done before the command was taken");
+                assert!(self.host.idle(), "a DMA transfer outlived its command");
+                return Outcome { status, result, info, cycles };
+            }
+            assert!(cycles < 200_000, "{cmd:?} did not complete");
+        }
+    }
+
+    fn stat(&mut self, c: usize) -> u64 {
+        self.cycle(|u| u.stat_idx.next = (c as u64).to_bits());
+        self.cycle(|u| u.stat_value.val().to_u64())
+    }
+}
+
+/// The RTL and the model side by side.
+struct Twin {
+    rtl: Rtl,
+    model: Model,
+    data: DmaRegion,
+    /// Index accesses the model made outside commands (its corruption helper
+    /// looks the slot up).
+    model_extra_accesses: u64,
+}
+
+impl Twin {
+    fn new(seed: u64, stall: bool) -> Twin {
+        let (model, data) = Model::new(&PARAMS);
+        let mut rtl = Rtl::new(&PARAMS, seed, stall);
+        rtl.host.map(data.iova(), data.len());
+        Twin {
+            rtl,
+            model,
+            data,
+            model_extra_accesses: 0,
+        }
+    }
+
+    fn page_addr(&self, i: usize) -> u64 {
+        self.data.iova() + (i * PAGE_SIZE) as u64
+    }
+
+    /// Puts `page` at host page `i` on both sides.
+    fn put_page(&mut self, i: usize, page: &[u8]) {
+        self.data.write_bytes(i * PAGE_SIZE, page);
+        self.rtl.host.write(self.page_addr(i), page);
+    }
+
+    fn host_bytes(&self, i: usize, len: usize) -> Vec<u8> {
+        self.rtl.host.read(self.page_addr(i), len)
+    }
+
+    /// Runs `cmd` on both; checks completion, host memory and counters.
+    fn check(&mut self, cmd: Command) -> Outcome {
+        let want = self.model.exec(&cmd);
+        let got = self.rtl.exec(&cmd);
+        let ctx = format!("{cmd:?}: rtl {got:?}, model {want:?}");
+        assert_eq!(
+            (got.status, got.result, got.info),
+            (want.status, want.result, want.info),
+            "{ctx}"
+        );
+        let mut model_host = vec![0u8; self.data.len()];
+        self.data.read_bytes(0, &mut model_host);
+        let mut rtl_host = self.rtl.host.read(self.data.iova(), self.data.len());
+        if cmd.opcode == Opcode::Stats as u8 && want.status == Status::Ok as u8 {
+            // The snapshot's engine-cycle counters are the expected difference.
+            let at = (cmd.addr - self.data.iova()) as usize;
+            let field = |c: StatCounter| at + 8 * c as usize..at + 8 * c as usize + 8;
+            for c in [StatCounter::CompressCycles, StatCounter::DecompressCycles] {
+                rtl_host[field(c)].copy_from_slice(&model_host[field(c)]);
+            }
+            let r = field(StatCounter::IndexAccesses);
+            let acc = u64::from_le_bytes(model_host[r.clone()].try_into().unwrap());
+            model_host[r].copy_from_slice(&(acc - self.model_extra_accesses).to_le_bytes());
+        }
+        if let Some(i) = (0..rtl_host.len()).find(|&i| rtl_host[i] != model_host[i]) {
+            panic!("{ctx}: host memory differs first at byte {i:#x}");
+        }
+        // Later commands compare against the model's snapshot bytes.
+        let mut model_now = vec![0u8; self.data.len()];
+        self.data.read_bytes(0, &mut model_now);
+        self.rtl.host.write(self.data.iova(), &model_now);
+        for c in StatCounter::ALL {
+            if matches!(c, StatCounter::CompressCycles | StatCounter::DecompressCycles) {
+                continue;
+            }
+            let mut want = self.model.dev.stat(c);
+            if c == StatCounter::IndexAccesses {
+                want -= self.model_extra_accesses;
+            }
+            assert_eq!(self.rtl.stat(c as usize), want, "{ctx}: counter {}", c.name());
+        }
+        got
+    }
+
+    /// Flips the byte the model's `corrupt_stored_frame` flips, on both sides;
+    /// `frame_at` is the frame's device-memory address on the RTL side.
+    fn corrupt(&mut self, slot: u32, byte: usize, frame_at: u64, len: usize) {
+        assert!(self.model.dev.corrupt_stored_frame(slot, byte));
+        self.model_extra_accesses += PARAMS.index_geometry().levels as u64;
+        let at = frame_at as usize + byte % len;
+        let w = &mut self.rtl.mem.words[at / 8];
+        *w ^= 0x5a << (8 * (at % 8));
+    }
+}
+
+fn cmd(op: Opcode, flags: u8, slot: u32, nr: u16, addr: u64, len: u32) -> Command {
+    Command {
+        flags,
+        len,
+        ..Command::new(op, 0, slot, nr, addr)
+    }
+}
+
+fn frame_of(page: &Page) -> Vec<u8> {
+    let mut f = Vec::new();
+    compress_page(page, &mut f);
+    f
+}
+
+/// The device-memory address of the first frame word the last command wrote.
+fn frame_written(mem: &DevMem, from: usize) -> u64 {
+    mem.log[from..]
+        .iter()
+        .find(|(w, a)| *w && (*a as u64) < PARAMS.index_base())
+        .map(|(_, a)| *a as u64)
+        .expect("no frame written")
+}
+
+#[test]
+fn commands_match_the_model() {
+    let mut t = Twin::new(1, false);
+    let text = SyntheticClass::Text.page(0);
+    let text2 = SyntheticClass::Text.page(1);
+    let random = SyntheticClass::Random.page(0);
+    let zero = SyntheticClass::Zero.page(0);
+    let word: Vec<u8> = 0x0102_0304_0506_0708u64.to_le_bytes().repeat(PAGE_SIZE / 8);
+    t.put_page(0, &zero[..]);
+    t.put_page(1, &word);
+    t.put_page(2, &text[..]);
+    t.put_page(3, &random[..]);
+    t.put_page(4, &text2[..]);
+    let a = |t: &Twin, i| t.page_addr(i);
+
+    // Commands that fail their checks.
+    for c in [
+        cmd(Opcode::Nop, 0, 0, 0, 0, 0),
+        Command { opcode: Opcode::ALL.len() as u8, ..cmd(Opcode::Nop, 0, 0, 1, 0, 0) },
+        cmd(Opcode::Nop, 0x80, 0, 1, 0, 0),
+        cmd(Opcode::Store, CMD_FLAG_EXCLUSIVE, 5, 1, a(&t, 0), 0),
+        cmd(Opcode::Store, 0, 5, 0, a(&t, 0), 0),
+        cmd(Opcode::Store, 0, 5, PARAMS.max_nr_pages as u16 + 1, a(&t, 0), 0),
+        cmd(Opcode::Store, 0, PARAMS.max_slots - 1, 2, a(&t, 0), 0),
+        cmd(Opcode::Load, CMD_FLAG_RAW_FRAME, 5, 2, a(&t, 5), 8192),
+        cmd(Opcode::ReadForWriteback, CMD_FLAG_EXCLUSIVE, 5, 1, a(&t, 5), 0),
+        cmd(Opcode::Invalidate, 0, PARAMS.max_slots, 1, 0, 0),
+        cmd(Opcode::Stats, 0, 0, 0, a(&t, 7), STATS_SNAPSHOT_SIZE as u32 - 1),
+    ] {
+        t.check(c);
+    }
+
+    // STORE: a zero page, a word-filled page, a text page, a random page.
+    let o = t.check(cmd(Opcode::Store, 0, 5, 1, a(&t, 0), 0));
+    assert_eq!((o.status, o.info), (Status::Ok as u8, 1));
+    eprintln!("STORE zero page: {} cycles", o.cycles);
+    t.check(cmd(Opcode::Store, 0, 6, 1, a(&t, 1), 0));
+    let from = t.rtl.mem.log.len();
+    let o = t.check(cmd(Opcode::Store, 0, 7, 1, a(&t, 2), 0));
+    let frame = frame_of(&text);
+    assert_eq!((o.status, o.result), (Status::Ok as u8, frame.len() as u32));
+    eprintln!("STORE text page ({} bytes): {} cycles", frame.len(), o.cycles);
+    let frame_at = frame_written(&t.rtl.mem, from);
+    assert!(t.rtl.mem.bytes(frame_at, frame.len()) == frame, "stored frame differs");
+    let o = t.check(cmd(Opcode::Store, 0, 8, 1, a(&t, 3), 0));
+    assert_eq!(o.status, Status::Incompressible as u8);
+    // Three pages, the middle one same-filled.
+    t.check(cmd(Opcode::Store, 0, 10, 3, a(&t, 2), 0));
+
+    // LOAD back into host page 5..
+    let o = t.check(cmd(Opcode::Load, 0, 7, 1, a(&t, 5), 0));
+    assert!(t.host_bytes(5, PAGE_SIZE) == text[..], "loaded page differs");
+    eprintln!("LOAD text page: {} cycles", o.cycles);
+    let o = t.check(cmd(Opcode::Load, 0, 5, 1, a(&t, 6), 0));
+    eprintln!("LOAD zero page: {} cycles", o.cycles);
+    t.check(cmd(Opcode::Load, 0, 10, 3, a(&t, 5), 0));
+    t.check(cmd(Opcode::ReadForWriteback, 0, 6, 1, a(&t, 7), 0));
+    // RAW_FRAME: a stored frame, an RLE fill frame, a raw fill frame, too small.
+    let o = t.check(cmd(Opcode::Load, CMD_FLAG_RAW_FRAME, 7, 1, a(&t, 6), 8192));
+    assert!(t.host_bytes(6, frame.len()) == frame, "raw frame differs");
+    eprintln!("LOAD RAW_FRAME text page: {} cycles", o.cycles);
+    let o = t.check(cmd(Opcode::Load, CMD_FLAG_RAW_FRAME, 5, 1, a(&t, 6), 8192));
+    assert_eq!(o.result, RLE_FRAME_SIZE as u32);
+    let o = t.check(cmd(Opcode::Load, CMD_FLAG_RAW_FRAME, 6, 1, a(&t, 6), 8192));
+    assert_eq!(o.result, MAX_FRAME_SIZE as u32);
+    let o = t.check(cmd(Opcode::Load, CMD_FLAG_RAW_FRAME, 7, 1, a(&t, 6), 100));
+    assert_eq!((o.status, o.result), (Status::BufferTooSmall as u8, frame.len() as u32));
+    // NOT_FOUND, at the first and at a later page.
+    t.check(cmd(Opcode::Load, 0, 9, 1, a(&t, 5), 0));
+    let o = t.check(cmd(Opcode::Load, 0, 7, 3, a(&t, 5), 0));
+    assert_eq!((o.status, o.info), (Status::NotFound as u8, 1));
+
+    // DMA faults: a STORE whose second page is unmapped (its first page's
+    // entry goes too), a LOAD and a STATS into unmapped memory.
+    let last = a(&t, HOST_PAGES - 1);
+    let o = t.check(cmd(Opcode::Store, 0, 20, 2, last, 0));
+    assert_eq!((o.status, o.info), (Status::DmaFault as u8, 1));
+    t.check(cmd(Opcode::Load, 0, 7, 1, UNMAPPED, 0));
+    t.check(cmd(Opcode::Load, CMD_FLAG_RAW_FRAME, 7, 1, UNMAPPED, 8192));
+    t.check(cmd(Opcode::Stats, 0, 0, 0, UNMAPPED, 4096));
+
+    // A corrupted frame: CORRUPT, and nothing written to the host.
+    t.corrupt(7, 0, frame_at, frame.len());
+    t.put_page(5, &zero[..]);
+    let o = t.check(cmd(Opcode::Load, 0, 7, 1, a(&t, 5), 0));
+    assert_eq!(o.status, Status::Corrupt as u8);
+    assert!(t.host_bytes(5, PAGE_SIZE) == zero[..], "a corrupt page reached the host");
+
+    // Exclusive LOAD removes; INVALIDATE counts what it removes.
+    t.check(cmd(Opcode::Load, CMD_FLAG_EXCLUSIVE, 10, 3, a(&t, 5), 0));
+    t.check(cmd(Opcode::Load, 0, 10, 1, a(&t, 5), 0));
+    let o = t.check(cmd(Opcode::Invalidate, 0, 4, 4, 0, 0));
+    assert_eq!(o.result, 3);
+    t.check(cmd(Opcode::Stats, 0, 0, 0, a(&t, 7), STATS_SNAPSHOT_SIZE as u32));
+
+    // NO_SPACE: the index holds 4 leaves of 64 slots; the second page of this
+    // STORE needs a fifth (its first page's entry is rolled back).
+    for s in [64, 128, 192] {
+        t.check(cmd(Opcode::Store, 0, s, 1, a(&t, 0), 0));
+    }
+    t.check(cmd(Opcode::Store, 0, 7, 1, a(&t, 2), 0));
+    let o = t.check(cmd(Opcode::Store, 0, 255, 2, a(&t, 0), 0));
+    assert_eq!((o.status, o.info), (Status::NoSpace as u8, 1));
+    // ... and device memory runs out.
+    let mut s = 192;
+    loop {
+        s += 1;
+        let o = t.check(cmd(Opcode::Store, 0, s, 1, a(&t, 2 + 2 * (s as usize % 2)), 0));
+        if o.status == Status::NoSpace as u8 {
+            break;
+        }
+        assert!(s < 230, "device memory never filled");
+    }
+    t.check(cmd(Opcode::Stats, 0, 0, 0, a(&t, 7), 4096));
+
+    // RESET drops everything.
+    t.check(cmd(Opcode::Reset, 0, 0, 0, 0, 0));
+    t.check(cmd(Opcode::Load, 0, 7, 1, a(&t, 5), 0));
+    t.check(cmd(Opcode::Stats, 0, 0, 0, a(&t, 7), 4096));
+    assert!(t.rtl.stat(StatCounter::CompressCycles as usize) > 0);
+    assert!(t.rtl.stat(StatCounter::DecompressCycles as usize) > 0);
+}
+
+#[test]
+fn executor_verilog_lints() {
+    let v = executor_verilog(&PARAMS);
+    assert!(v.contains("module top"));
+    pagepress_rtl::lint::lint_verilog("executor", &format!("/* verilator lint_off DECLFILENAME */\n{v}"))
+        .unwrap();
+}
+
+#[allow(dead_code)]
+fn _counts() -> usize {
+    STAT_COUNT
+}
