@@ -131,7 +131,7 @@ pub struct Executor {
     pub mem_rdata: Signal<In, Bits<64>>,
     seq: Sequencer,
     stats: Stats,
-    entries: EntryStore,
+    store: EntryStore,
     dma: DmaEngine,
     source: BeatSource,
     frames: FramePort,
@@ -198,7 +198,7 @@ impl Executor {
             mem_rdata: Default::default(),
             seq: Sequencer::new(p.max_nr_pages, p.max_slots, p.alloc_unit),
             stats: Stats::new(p.alloc_unit),
-            entries: EntryStore::new(
+            store: EntryStore::new(
                 p.alloc_unit,
                 p.units(),
                 g.levels,
@@ -223,7 +223,7 @@ impl Logic for Executor {
     fn update(&mut self) {
         self.seq.clock.next = self.clock.val();
         self.stats.clock.next = self.clock.val();
-        self.entries.clock.next = self.clock.val();
+        self.store.clock.next = self.clock.val();
         self.dma.clock.next = self.clock.val();
         self.source.clock.next = self.clock.val();
         self.frames.clock.next = self.clock.val();
@@ -248,27 +248,27 @@ impl Logic for Executor {
         self.seq.reset_entries.next = self.reset_entries.val();
 
         // Entry operations.
-        self.entries.op_valid.next = self.seq.e_valid.val();
-        self.seq.e_ready.next = self.entries.op_ready.val();
-        self.entries.op.next = self.seq.e_op.val();
-        self.entries.op_slot.next = self.seq.e_slot.val();
-        self.entries.op_kind.next = self.seq.e_kind.val();
-        self.entries.op_value.next = self.seq.e_value.val();
-        self.entries.op_units.next = self.seq.e_units.val();
-        self.seq.e_done.next = self.entries.done.val();
-        self.seq.e_ok.next = self.entries.ok.val();
-        self.seq.e_res_kind.next = self.entries.res_kind.val();
-        self.seq.e_res_value.next = self.entries.res_value.val();
-        self.seq.e_unit.next = self.entries.unit.val();
-        self.seq.e_accesses.next = self.entries.accesses.val();
+        self.store.op_valid.next = self.seq.e_valid.val();
+        self.seq.e_ready.next = self.store.op_ready.val();
+        self.store.op.next = self.seq.e_op.val();
+        self.store.op_slot.next = self.seq.e_slot.val();
+        self.store.op_kind.next = self.seq.e_kind.val();
+        self.store.op_value.next = self.seq.e_value.val();
+        self.store.op_units.next = self.seq.e_units.val();
+        self.seq.e_done.next = self.store.done.val();
+        self.seq.e_ok.next = self.store.ok.val();
+        self.seq.e_res_kind.next = self.store.res_kind.val();
+        self.seq.e_res_value.next = self.store.res_value.val();
+        self.seq.e_unit.next = self.store.unit.val();
+        self.seq.e_accesses.next = self.store.accesses.val();
 
         // Counters.
         self.stats.bump_valid.next = self.seq.bump_valid.val();
         self.stats.bump_idx.next = self.seq.bump_idx.val();
         self.stats.bump_n.next = self.seq.bump_n.val();
         self.stats.clear.next = self.clear_stats.val();
-        self.stats.entries.next = self.entries.entries.val();
-        self.stats.used_units.next = self.entries.used.val();
+        self.stats.entries.next = self.store.entries.val();
+        self.stats.used_units.next = self.store.used.val();
         self.stats.rd_idx.next = self.stat_idx.val();
         self.stat_value.next = self.stats.rd_value.val();
         self.snap_idx.wide.next = self.dma.src_beat.val();
@@ -331,6 +331,7 @@ impl Logic for Executor {
         self.frames.in_valid.next = self.drain.frame_valid.val();
         self.frames.in_data.next = self.comp.out_data.val();
         self.frames.in_last.next = self.comp.out_last.val();
+        self.frames.in_bytes.next = self.comp.out_bytes.val();
 
         // Device memory: frame moves, and the index between them.
         self.frames.rd_start.next = self.seq.fp_rd_start.val();
@@ -338,13 +339,13 @@ impl Logic for Executor {
         self.frames.addr.next = self.seq.fp_addr.val();
         self.frames.len.next = self.seq.fp_len.val();
         self.seq.fp_done.next = self.frames.done.val();
-        self.frames.idx_req_valid.next = self.entries.mem_req_valid.val();
-        self.entries.mem_req_ready.next = self.frames.idx_req_ready.val();
-        self.frames.idx_req_write.next = self.entries.mem_req_write.val();
-        self.frames.idx_req_addr.next = self.entries.mem_req_addr.val();
-        self.frames.idx_wdata.next = self.entries.mem_wdata.val();
-        self.entries.mem_rvalid.next = self.frames.idx_rvalid.val();
-        self.entries.mem_rdata.next = self.frames.idx_rdata.val();
+        self.frames.idx_req_valid.next = self.store.mem_req_valid.val();
+        self.store.mem_req_ready.next = self.frames.idx_req_ready.val();
+        self.frames.idx_req_write.next = self.store.mem_req_write.val();
+        self.frames.idx_req_addr.next = self.store.mem_req_addr.val();
+        self.frames.idx_wdata.next = self.store.mem_wdata.val();
+        self.store.mem_rvalid.next = self.frames.idx_rvalid.val();
+        self.store.mem_rdata.next = self.frames.idx_rdata.val();
         self.mem_req_valid.next = self.frames.mem_req_valid.val();
         self.frames.mem_req_ready.next = self.mem_req_ready.val();
         self.mem_req_write.next = self.frames.mem_req_write.val();
@@ -359,6 +360,7 @@ impl Logic for Executor {
         self.dec.in_data.next = self.frames.rd_data.val();
         self.dec.in_bytes.next = self.frames.rd_bytes.val();
         self.dec.in_last.next = self.frames.rd_last.val();
+        self.seq.dec_ready.next = self.dec.in_ready.val();
         self.seq.dec_done.next = self.dec.done.val();
         self.seq.dec_status.next = self.dec.status.val();
     }

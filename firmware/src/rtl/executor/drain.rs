@@ -32,9 +32,6 @@ pub struct FrameDrain {
     skip: DFF<Pending>,
     none: Constant<Pending>,
     one: Constant<Pending>,
-    // Scratch.
-    dropping: Signal<Local, bool>,
-    dropped: Signal<Local, bool>,
 }
 
 impl Default for FrameDrain {
@@ -50,8 +47,6 @@ impl Default for FrameDrain {
             skip: Default::default(),
             none: k(0),
             one: k(1),
-            dropping: Default::default(),
-            dropped: Default::default(),
         }
     }
 }
@@ -60,14 +55,22 @@ impl Logic for FrameDrain {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, skip);
-        self.dropping.next = self.skip.q.val() != self.none.val();
-        self.out_ready.next = self.dropping.val() | self.sink_ready.val();
-        self.frame_valid.next = self.out_valid.val() & !self.dropping.val();
-        self.dropped.next = self.dropping.val() & self.out_valid.val() & self.out_last.val();
-        if self.discard.val() & !self.dropped.val() {
+        // No shared scratch signals: each output is its own statement, so
+        // Verilator orders `out_valid -> frame_valid` and `sink_ready ->
+        // out_ready` apart (the compressor's `out_valid` and `out_ready`, and
+        // the frame port's `in_valid` and `in_ready`, loop through here otherwise).
+        self.out_ready.next = (self.skip.q.val() != self.none.val()) | self.sink_ready.val();
+        self.frame_valid.next = self.out_valid.val() & (self.skip.q.val() == self.none.val());
+        if self.discard.val()
+            & !((self.skip.q.val() != self.none.val()) & self.out_valid.val() & self.out_last.val())
+        {
             self.skip.d.next = self.skip.q.val() + self.one.val();
         }
-        if self.dropped.val() & !self.discard.val() {
+        if !self.discard.val()
+            & (self.skip.q.val() != self.none.val())
+            & self.out_valid.val()
+            & self.out_last.val()
+        {
             self.skip.d.next = self.skip.q.val() - self.one.val();
         }
     }

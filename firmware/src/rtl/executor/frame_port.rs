@@ -14,8 +14,8 @@
 //! | `rd_last` | out | 1 | the frame's last word |
 //! | `in_valid`, `in_ready` | in, out | 1 | write stream handshake (`in_ready` only while writing) |
 //! | `in_data`, `in_last` | in | 64, 1 | |
+//! | `in_bytes` | in | 4 | frame bytes in the beat (8 but at the end); the rest are written as 0 |
 //! | `done` | out | 1 | pulse: the read's last word arrived, or the write's last word was taken |
-//! | `busy` | out | 1 | a frame transfer owns the port |
 //! | `idx_*` | | | the slot index's master port (request side in, `idx_rvalid`/`idx_rdata` out) |
 //! | `mem_*` | | | the device-memory master port of docs/device-rtl.md |
 //!
@@ -46,8 +46,8 @@ pub struct FramePort {
     pub in_ready: Signal<Out, bool>,
     pub in_data: Signal<In, Bits<64>>,
     pub in_last: Signal<In, bool>,
+    pub in_bytes: Signal<In, Bits<4>>,
     pub done: Signal<Out, bool>,
-    pub busy: Signal<Out, bool>,
     pub idx_req_valid: Signal<In, bool>,
     pub idx_req_ready: Signal<Out, bool>,
     pub idx_req_write: Signal<In, bool>,
@@ -76,9 +76,11 @@ pub struct FramePort {
     word_addr: Constant<Bits<32>>,
     no_bytes: Constant<Bits<16>>,
     full_word: Constant<Bits<4>>,
+    lane: [Constant<Bits<4>>; 8],
+    lane_mask: [Constant<Bits<64>>; 8],
+    no_lanes: Constant<Bits<64>>,
     // Scratch.
-    reading: Signal<Local, bool>,
-    writing: Signal<Local, bool>,
+    in_mask: Signal<Local, Bits<64>>,
 }
 
 impl Default for FramePort {
@@ -97,8 +99,8 @@ impl Default for FramePort {
             in_ready: Default::default(),
             in_data: Default::default(),
             in_last: Default::default(),
+            in_bytes: Default::default(),
             done: Default::default(),
-            busy: Default::default(),
             idx_req_valid: Default::default(),
             idx_req_ready: Default::default(),
             idx_req_write: Default::default(),
@@ -125,50 +127,65 @@ impl Default for FramePort {
             word_addr: k(8),
             no_bytes: k(0),
             full_word: k(8),
-            reading: Default::default(),
-            writing: Default::default(),
+            lane: std::array::from_fn(|b| k(b as u64)),
+            lane_mask: std::array::from_fn(|b| k(0xff << (8 * b))),
+            no_lanes: k(0),
+            in_mask: Default::default(),
         }
     }
 }
 
 impl Logic for FramePort {
+    // No scratch signals on the handshake paths: each output is its own
+    // statement of registers and inputs, so Verilator orders the frame
+    // stream's `in_valid -> mem_req_valid` apart from `mem_req_ready ->
+    // in_ready` (they loop through the frame drain otherwise).
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, mode, addr_q, req_left, resp_left);
         self.done_q.clock.next = self.clock.val();
         self.done_q.d.next = false;
-        self.reading.next = self.mode.q.val() == self.m_read.val();
-        self.writing.next = self.mode.q.val() == self.m_write.val();
-        self.busy.next = self.mode.q.val() != self.m_idle.val();
         self.done.next = self.done_q.q.val();
 
+        self.in_mask.next = self.no_lanes.val();
+        for b in 0..8 {
+            if self.lane[b].val() < self.in_bytes.val() {
+                self.in_mask.next = self.in_mask.val() | self.lane_mask[b].val();
+            }
+        }
+
         // The index's port while idle.
+        self.idx_req_ready.next =
+            self.mem_req_ready.val() & (self.mode.q.val() == self.m_idle.val());
+        self.idx_rvalid.next = self.mem_rvalid.val() & (self.mode.q.val() == self.m_idle.val());
+        self.idx_rdata.next = self.mem_rdata.val();
         self.mem_req_valid.next = self.idx_req_valid.val();
+        if self.mode.q.val() == self.m_read.val() {
+            self.mem_req_valid.next = self.req_left.q.val() != self.no_bytes.val();
+        }
+        if self.mode.q.val() == self.m_write.val() {
+            self.mem_req_valid.next = self.in_valid.val();
+        }
         self.mem_req_write.next = self.idx_req_write.val();
         self.mem_req_addr.next = self.idx_req_addr.val();
         self.mem_wdata.next = self.idx_wdata.val();
-        self.idx_req_ready.next = self.mem_req_ready.val() & !self.busy.val();
-        self.idx_rvalid.next = self.mem_rvalid.val() & !self.busy.val();
-        self.idx_rdata.next = self.mem_rdata.val();
-        if self.busy.val() {
+        if self.mode.q.val() != self.m_idle.val() {
+            self.mem_req_write.next = self.mode.q.val() == self.m_write.val();
             self.mem_req_addr.next = self.addr_q.q.val();
-            self.mem_wdata.next = self.in_data.val();
-            self.mem_req_write.next = self.writing.val();
-            self.mem_req_valid.next = (self.reading.val()
-                & (self.req_left.q.val() != self.no_bytes.val()))
-                | (self.writing.val() & self.in_valid.val());
+            // Bytes past the frame's end are written as zeros.
+            self.mem_wdata.next = self.in_data.val() & self.in_mask.val();
         }
 
         // Read: requests back to back, words out as they return.
-        self.rd_valid.next = self.reading.val() & self.mem_rvalid.val();
+        self.rd_valid.next = self.mem_rvalid.val() & (self.mode.q.val() == self.m_read.val());
         self.rd_data.next = self.mem_rdata.val();
         self.rd_last.next = self.resp_left.q.val() <= self.word_bytes.val();
         self.rd_bytes.next = self.full_word.val();
-        if self.rd_last.val() {
+        if self.resp_left.q.val() <= self.word_bytes.val() {
             self.rd_bytes.next = self.resp_left.q.val().get_bits::<4>(0);
         }
-        if self.reading.val() {
-            if self.mem_req_valid.val() & self.mem_req_ready.val() {
+        if self.mode.q.val() == self.m_read.val() {
+            if (self.req_left.q.val() != self.no_bytes.val()) & self.mem_req_ready.val() {
                 self.addr_q.d.next = self.addr_q.q.val() + self.word_addr.val();
                 if self.req_left.q.val() <= self.word_bytes.val() {
                     self.req_left.d.next = self.no_bytes.val();
@@ -178,7 +195,7 @@ impl Logic for FramePort {
             }
             if self.mem_rvalid.val() {
                 self.resp_left.d.next = self.resp_left.q.val() - self.word_bytes.val();
-                if self.rd_last.val() {
+                if self.resp_left.q.val() <= self.word_bytes.val() {
                     self.done_q.d.next = true;
                     self.mode.d.next = self.m_idle.val();
                 }
@@ -186,8 +203,9 @@ impl Logic for FramePort {
         }
 
         // Write: the stream's beats straight to memory.
-        self.in_ready.next = self.writing.val() & self.mem_req_ready.val();
-        if self.in_ready.val() & self.in_valid.val() {
+        self.in_ready.next = self.mem_req_ready.val() & (self.mode.q.val() == self.m_write.val());
+        if (self.mode.q.val() == self.m_write.val()) & self.mem_req_ready.val() & self.in_valid.val()
+        {
             self.addr_q.d.next = self.addr_q.q.val() + self.word_addr.val();
             if self.in_last.val() {
                 self.done_q.d.next = true;
@@ -195,7 +213,7 @@ impl Logic for FramePort {
             }
         }
 
-        if !self.busy.val() {
+        if self.mode.q.val() == self.m_idle.val() {
             self.addr_q.d.next = self.addr.val();
             self.req_left.d.next = self.len.val();
             self.resp_left.d.next = self.len.val();
@@ -255,6 +273,8 @@ mod tests {
                     u.in_valid.next = offer;
                     u.in_data.next = words[sent.min(words.len() - 1)].to_bits();
                     u.in_last.next = sent + 1 == words.len();
+                    let tail = len - 8 * (words.len() - 1);
+                    u.in_bytes.next = (if sent + 1 == words.len() { tail } else { 8 } as u64).to_bits();
                     settle(u);
                     if offer && u.in_ready.val() {
                         sent += 1;
@@ -267,6 +287,12 @@ mod tests {
             }
             uut.in_valid.next = false;
             assert!(done && sent == words.len(), "write of {len} bytes did not finish");
+            // The bytes past the frame's end are written as zeros.
+            let mut words = words;
+            let tail = len - 8 * (words.len() - 1);
+            if tail < 8 {
+                *words.last_mut().unwrap() &= (1u64 << (8 * tail)) - 1;
+            }
             assert_eq!(&mem.words[addr as usize / 8..][..words.len()], &words[..]);
             // Read it back.
             let mut got = Vec::new();

@@ -15,7 +15,7 @@
 //! | `fp_*` | start a `FramePort` read or write (`fp_done` back) |
 //! | `comp_ready`, `page_start`, `filled`, `fill_value` | the compressor's `in_ready`, and the `SameFill` check of the page going in |
 //! | `frame_*`, `discard` | the compressor's kept frame at the `FrameDrain` head; drop a frame |
-//! | `dec_done`, `dec_status` | the decompressor's outcome |
+//! | `dec_ready`, `dec_done`, `dec_status` | the decompressor takes a frame; its outcome |
 //!
 //! The command algorithm (see docs/device-rtl.md and the model):
 //!
@@ -89,6 +89,7 @@ const S_RAW_READ: u64 = 24;
 const S_STATS_END: u64 = 25;
 const S_INV_END: u64 = 26;
 const S_CLR_DONE: u64 = 27;
+const S_RAW_CHECK: u64 = 28;
 
 #[derive(LogicBlock)]
 pub struct Sequencer {
@@ -147,6 +148,7 @@ pub struct Sequencer {
     pub frame_len: Signal<In, Bits<16>>,
     pub frame_kind: Signal<In, Bits<2>>,
     pub discard: Signal<Out, bool>,
+    pub dec_ready: Signal<In, bool>,
     pub dec_done: Signal<In, bool>,
     pub dec_status: Signal<In, Bits<8>>,
     decode: CmdDecode,
@@ -160,7 +162,6 @@ pub struct Sequencer {
     removed_x: ZeroExtend<16, 32>,
     fills_x: ZeroExtend<16, 32>,
     flen_x: ZeroExtend<16, 32>,
-    raw_len_x: ZeroExtend<16, 32>,
     accesses_x: ZeroExtend<16, 32>,
     unit_x: ZeroExtend<32, 64>,
     flen_xx: ZeroExtend<16, 64>,
@@ -291,6 +292,7 @@ pub struct Sequencer {
     s_stats_end: Constant<Bits<5>>,
     s_inv_end: Constant<Bits<5>>,
     s_clr_done: Constant<Bits<5>>,
+    s_raw_check: Constant<Bits<5>>,
     // Scratch.
     pg_next: Signal<Local, Bits<16>>,
     slot_cur: Signal<Local, Bits<32>>,
@@ -362,6 +364,7 @@ impl Sequencer {
             frame_len: Default::default(),
             frame_kind: Default::default(),
             discard: Default::default(),
+            dec_ready: Default::default(),
             dec_done: Default::default(),
             dec_status: Default::default(),
             decode: CmdDecode::new(max_nr_pages, max_slots),
@@ -375,7 +378,6 @@ impl Sequencer {
             removed_x: Default::default(),
             fills_x: Default::default(),
             flen_x: Default::default(),
-            raw_len_x: Default::default(),
             accesses_x: Default::default(),
             unit_x: Default::default(),
             flen_xx: Default::default(),
@@ -506,6 +508,7 @@ impl Sequencer {
             s_stats_end: k(S_STATS_END),
             s_inv_end: k(S_INV_END),
             s_clr_done: k(S_CLR_DONE),
+            s_raw_check: k(S_RAW_CHECK),
             pg_next: Default::default(),
             slot_cur: Default::default(),
             f_len: Default::default(),
@@ -552,8 +555,6 @@ impl Logic for Sequencer {
         self.f_value.write_clock.next = self.clock.val();
         self.f_kind.read_clock.next = self.clock.val();
         self.f_kind.write_clock.next = self.clock.val();
-        // Read at the next page index, so the entry of `pg` is out while `pg` holds it.
-        self.rd_addr.wide.next = self.pg_next.val();
         self.f_value.read_address.next = self.rd_addr.narrow.val();
         self.f_kind.read_address.next = self.rd_addr.narrow.val();
         self.wr_addr.wide.next = self.pg.q.val();
@@ -582,7 +583,6 @@ impl Logic for Sequencer {
         if self.f_is_fill.val() {
             self.raw_len.next = self.fill_len.val();
         }
-        self.raw_len_x.narrow.next = self.raw_len.val();
         self.units_wide.next = (self.frame_len.val() + self.unit_round.val()) >> self.unit_shift.val();
         self.frame_units.wide.next = self.units_wide.val();
         self.store_addr.next = self.e_unit.val() << self.unit_shift.val();
@@ -889,7 +889,7 @@ impl Logic for Sequencer {
                 self.src_q.d.next = self.src_fill.val();
                 self.ret.d.next = self.s_ld_written.val();
                 self.state.d.next = self.s_dma_wait.val();
-            } else {
+            } else if self.dec_ready.val() {
                 self.fp_rd_start_q.d.next = true;
                 self.fp_addr_q.d.next = self.load_addr.val();
                 self.fp_len_q.d.next = self.f_len.val();
@@ -964,8 +964,11 @@ impl Logic for Sequencer {
         // ---- LOAD RAW_FRAME (one page) ----
         if self.state.q.val() == self.s_raw.val() {
             self.flen.d.next = self.raw_len.val();
-            self.result_q.d.next = self.raw_len_x.wide.val();
-            if self.raw_len_x.wide.val() > self.c_len.q.val() {
+            self.state.d.next = self.s_raw_check.val();
+        }
+        if self.state.q.val() == self.s_raw_check.val() {
+            self.result_q.d.next = self.flen_x.wide.val();
+            if self.flen_x.wide.val() > self.c_len.q.val() {
                 self.status_q.d.next = self.st_buffer_too_small.val();
                 self.fin_bump.d.next = false;
                 self.state.d.next = self.s_finish.val();
@@ -973,14 +976,14 @@ impl Logic for Sequencer {
                 self.dma_start_q.d.next = true;
                 self.dma_write_q.d.next = true;
                 self.dma_addr_q.d.next = self.haddr.q.val();
-                self.dma_len_q.d.next = self.raw_len.val();
+                self.dma_len_q.d.next = self.flen.q.val();
                 self.src_q.d.next = self.src_fill.val();
                 self.ret.d.next = self.s_ld_written.val();
                 self.state.d.next = self.s_dma_wait.val();
             } else {
                 self.fp_rd_start_q.d.next = true;
                 self.fp_addr_q.d.next = self.load_addr.val();
-                self.fp_len_q.d.next = self.f_len.val();
+                self.fp_len_q.d.next = self.flen.q.val();
                 self.buf_restart_q.d.next = true;
                 self.state.d.next = self.s_raw_read.val();
             }
@@ -1025,5 +1028,7 @@ impl Logic for Sequencer {
             }
         }
         self.pg.d.next = self.pg_next.val();
+        // Read at the next page index, so the entry of `pg` is out while `pg` holds it.
+        self.rd_addr.wide.next = self.pg_next.val();
     }
 }

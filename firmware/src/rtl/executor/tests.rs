@@ -10,7 +10,7 @@ use crate::model::{Execution, SoftConfig, SoftDevice};
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME};
 use pagepress_abi::format::{MAX_FRAME_SIZE, PAGE_SIZE, RLE_FRAME_SIZE};
 use pagepress_abi::regs::{CONTROL_BASE, control, queues};
-use pagepress_abi::stats::{STAT_COUNT, STATS_SNAPSHOT_SIZE, StatCounter};
+use pagepress_abi::stats::{STATS_SNAPSHOT_SIZE, StatCounter};
 use pagepress_abi::{Command, Completion, Opcode, Status};
 use pagepress_codec::corpus::{SplitMix64, SyntheticClass};
 use pagepress_codec::{Page, compress_page};
@@ -412,7 +412,3 @@ fn executor_verilog_lints() {
         .unwrap();
 }
 
-#[allow(dead_code)]
-fn _counts() -> usize {
-    STAT_COUNT
-}
