@@ -93,7 +93,10 @@ impl<'d> RawQueue<'d> {
         dev.bar0_write(reg(queues::ENABLE), 1);
         let qstatus = dev.bar0_read(reg(queues::QSTATUS));
         if qstatus != queues::QSTATUS_ENABLED {
-            return Err(RawQueueError::QueueSetup { queue: qid, qstatus });
+            return Err(RawQueueError::QueueSetup {
+                queue: qid,
+                qstatus,
+            });
         }
         if enable {
             dev.bar0_write(control + control::CTRL, control::CTRL_ENABLE);
@@ -137,7 +140,11 @@ impl<'d> RawQueue<'d> {
 
     /// Collects the next `n` completions in order, releasing their entries
     /// to the device as it goes.
-    pub fn collect(&mut self, n: usize, timeout: Duration) -> Result<Vec<Completion>, RawQueueError> {
+    pub fn collect(
+        &mut self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Completion>, RawQueueError> {
         let deadline = Instant::now() + timeout;
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
@@ -145,10 +152,8 @@ impl<'d> RawQueue<'d> {
                 Some(c) => {
                     out.push(c);
                     self.outstanding = self.outstanding.saturating_sub(1);
-                    self.dev.bar0_write(
-                        queues::reg(self.qid, queues::CQ_HEAD_DB),
-                        self.cq.head(),
-                    );
+                    self.dev
+                        .bar0_write(queues::reg(self.qid, queues::CQ_HEAD_DB), self.cq.head());
                 }
                 None if Instant::now() > deadline => {
                     return Err(RawQueueError::Timeout(timeout, self.outstanding));
@@ -169,7 +174,11 @@ impl<'d> RawQueue<'d> {
     }
 
     /// Submits one command and waits for its completion.
-    pub fn execute(&mut self, cmd: &Command, timeout: Duration) -> Result<Completion, RawQueueError> {
+    pub fn execute(
+        &mut self,
+        cmd: &Command,
+        timeout: Duration,
+    ) -> Result<Completion, RawQueueError> {
         self.push(cmd)?;
         self.ring();
         Ok(self.collect(1, timeout)?.remove(0))
