@@ -5,14 +5,14 @@
 //! back to back, one read per cycle, units outside the pass masked as busy. A
 //! three-stage pipeline:
 //!
-//! 1. **issue**: `rd_addr` = the next word of the sweep;
-//! 2. **scan** (`rd_data` arrives): mask the word to the pass and register its
-//!    [`WordScan`] facts (runs of `n` inside the word, free units at both ends);
-//! 3. **decide**: join the word to `carry`, the free units that end the pass's
-//!    previous words (saturating at 255, reset at each pass's first word).
-//!    A run that crosses into the word from below ends at `n - 1 - carry` when
-//!    that is below the word's `lead`, and it ends before any run inside the
-//!    word, so it wins; otherwise the lowest `hits` bit. `found` (with
+//! 1. **issue**: `rd_addr` = the next word of the sweep, and the mask of its
+//!    units inside the pass;
+//! 2. **scan** (`rd_data` arrives): register the masked word's [`WordScan`]
+//!    facts (runs of `n` inside the word, free units at both ends);
+//! 3. **decide**: join the word to the pass's previous words. A run that
+//!    crosses into the word from below ends at `need` = `max(n - 1 - c, 0)`,
+//!    `c` the free units that end the previous words, when that is below the
+//!    word's `lead`; it ends before any run inside the word, so it wins; otherwise the lowest `hits` bit. `found` (with
 //!    `last_unit`, the run's last unit) or, after the sweep's last word,
 //!    `missed` pulses combinationally and the search stops (the words in
 //!    flight are dropped).
@@ -21,16 +21,13 @@
 //! the first unit `u` of the pass that ends `n` free units of the pass, and
 //! every unit `u` of a word is looked at in one decision, in sweep order.
 //!
-//! Cycles from `start` to the pulse: `2 + k` for a run ending in the `k`-th
-//! word of the sweep (`k` from 0). A miss sweeps every word of pass 1 and the
-//! words of pass 2.
+//! The pulse comes `3 + k` cycles after the `start` cycle for a run ending in
+//! the `k`-th word of the sweep (`k` from 0); a miss sweeps every word of
+//! pass 1 and of pass 2.
 
 use super::word_scan::{LowestSet, RangeMask, WORD_UNITS, WordScan};
 use pagepress_rtl::compressor::widen::ZeroExtend;
 use rust_hdl::prelude::*;
-
-/// Largest value of `carry`.
-const CARRY_MAX: u64 = 255;
 
 #[derive(LogicBlock)]
 pub struct RunSearch<const ADDR_BITS: usize> {
@@ -66,9 +63,6 @@ pub struct RunSearch<const ADDR_BITS: usize> {
     count_one: Constant<Bits<8>>,
     count_zero: Constant<Bits<8>>,
     word_units: Constant<Bits<8>>,
-    carry_max: Constant<Bits<8>>,
-    /// Above this, `carry + 64` saturates.
-    carry_room: Constant<Bits<8>>,
 
     // Operation, latched at `start`.
     n_minus_1: DFF<Bits<8>>,
@@ -85,8 +79,10 @@ pub struct RunSearch<const ADDR_BITS: usize> {
     // Scan: the word whose data is on `rd_data`.
     s1_valid: DFF<bool>,
     s1_word: DFF<Bits<ADDR_BITS>>,
-    s1_pass2: DFF<bool>,
     s1_first: DFF<bool>,
+    s1_last: DFF<bool>,
+    /// The word's units inside the pass.
+    s1_pass_units: DFF<Bits<64>>,
     // Decide.
     s2_valid: DFF<bool>,
     s2_word: DFF<Bits<ADDR_BITS>>,
@@ -96,12 +92,13 @@ pub struct RunSearch<const ADDR_BITS: usize> {
     s2_lead: DFF<Bits<8>>,
     s2_trail: DFF<Bits<8>>,
     s2_all_free: DFF<bool>,
-    carry: DFF<Bits<8>>,
+    /// `need` for the next word.
+    need: DFF<Bits<8>>,
 
     wrap_unit: Signal<Local, Bits<32>>,
-    s1_last: Signal<Local, bool>,
-    carry_in: Signal<Local, Bits<8>>,
-    need: Signal<Local, Bits<8>>,
+    /// The word issued is the last of the sweep.
+    iss_last: Signal<Local, bool>,
+    need_in: Signal<Local, Bits<8>>,
     from_below: Signal<Local, bool>,
     stop: Signal<Local, bool>,
 }
@@ -110,7 +107,10 @@ impl<const ADDR_BITS: usize> RunSearch<ADDR_BITS> {
     /// A search over units `0 .. units` (a multiple of 64, at most `64 << ADDR_BITS`).
     pub fn new(units: u32) -> Self {
         let words = units as usize / WORD_UNITS;
-        assert!(units > 0 && units as usize % WORD_UNITS == 0 && words <= 1 << ADDR_BITS);
+        assert!(
+            units > 0 && (units as usize).is_multiple_of(WORD_UNITS) && words <= 1 << ADDR_BITS,
+            "{units} units do not fill whole words of a {ADDR_BITS}-bit bitmap"
+        );
         let k8 = |v: u64| Constant::new(v.to_bits());
         Self {
             clock: Default::default(),
@@ -139,8 +139,6 @@ impl<const ADDR_BITS: usize> RunSearch<ADDR_BITS> {
             count_one: k8(1),
             count_zero: k8(0),
             word_units: k8(WORD_UNITS as u64),
-            carry_max: k8(CARRY_MAX),
-            carry_room: k8(CARRY_MAX - WORD_UNITS as u64),
             n_minus_1: Default::default(),
             cursor_bit: Default::default(),
             wrap_word: Default::default(),
@@ -151,8 +149,9 @@ impl<const ADDR_BITS: usize> RunSearch<ADDR_BITS> {
             iss_first: Default::default(),
             s1_valid: Default::default(),
             s1_word: Default::default(),
-            s1_pass2: Default::default(),
             s1_first: Default::default(),
+            s1_last: Default::default(),
+            s1_pass_units: Default::default(),
             s2_valid: Default::default(),
             s2_word: Default::default(),
             s2_first: Default::default(),
@@ -161,11 +160,10 @@ impl<const ADDR_BITS: usize> RunSearch<ADDR_BITS> {
             s2_lead: Default::default(),
             s2_trail: Default::default(),
             s2_all_free: Default::default(),
-            carry: Default::default(),
-            wrap_unit: Default::default(),
-            s1_last: Default::default(),
-            carry_in: Default::default(),
             need: Default::default(),
+            wrap_unit: Default::default(),
+            iss_last: Default::default(),
+            need_in: Default::default(),
             from_below: Default::default(),
             stop: Default::default(),
         }
@@ -188,8 +186,9 @@ impl<const ADDR_BITS: usize> Logic for RunSearch<ADDR_BITS> {
             iss_first,
             s1_valid,
             s1_word,
-            s1_pass2,
             s1_first,
+            s1_last,
+            s1_pass_units,
             s2_valid,
             s2_word,
             s2_first,
@@ -198,24 +197,21 @@ impl<const ADDR_BITS: usize> Logic for RunSearch<ADDR_BITS> {
             s2_lead,
             s2_trail,
             s2_all_free,
-            carry
+            need
         );
 
-        // Decide (stage 3).
-        self.carry_in.next = self.carry.q.val();
+        // Decide (stage 3). `need`: where in this word a run that crosses into
+        // it from below ends, max(n - 1 - carried free units, 0).
+        self.need_in.next = self.need.q.val();
         if self.s2_first.q.val() {
-            self.carry_in.next = self.count_zero.val();
+            self.need_in.next = self.n_minus_1.q.val();
         }
-        self.need.next = self.count_zero.val();
-        if self.carry_in.val() < self.n_minus_1.q.val() {
-            self.need.next = self.n_minus_1.q.val() - self.carry_in.val();
-        }
-        self.from_below.next = self.s2_lead.q.val() > self.need.val();
+        self.from_below.next = self.s2_lead.q.val() > self.need_in.val();
         self.hit_pos.v.next = self.s2_hits.q.val();
         // Either is below 64 when `found`.
         self.pos_wide.narrow.next = self.hit_pos.index.val();
         if self.from_below.val() {
-            self.pos_wide.narrow.next = self.need.val();
+            self.pos_wide.narrow.next = self.need_in.val();
         }
         self.word_wide.narrow.next = self.s2_word.q.val();
         self.last_unit.next =
@@ -224,41 +220,48 @@ impl<const ADDR_BITS: usize> Logic for RunSearch<ADDR_BITS> {
             self.s2_valid.q.val() && (self.from_below.val() || self.s2_hits.q.val().any());
         self.missed.next = self.s2_valid.q.val() && !self.found.val() && self.s2_last.q.val();
         self.stop.next = self.found.val() || self.missed.val();
-        self.carry.d.next = self.s2_trail.q.val();
+        // The next word's: 64 fewer after a free word, else counted from
+        // this word's top free units.
+        self.need.d.next = self.count_zero.val();
         if self.s2_all_free.q.val() {
-            self.carry.d.next = self.carry_max.val();
-            if self.carry_in.val() <= self.carry_room.val() {
-                self.carry.d.next = self.carry_in.val() + self.word_units.val();
+            if self.need_in.val() >= self.word_units.val() {
+                self.need.d.next = self.need_in.val() - self.word_units.val();
             }
+        } else if self.s2_trail.q.val() < self.n_minus_1.q.val() {
+            self.need.d.next = self.n_minus_1.q.val() - self.s2_trail.q.val();
         }
 
         // Scan (stage 2).
-        self.s1_last.next = self.s1_pass2.q.val() && self.s1_word.q.val() == self.wrap_word.q.val();
-        self.pass_mask.lo.next = self.first_bit.val();
-        if self.s1_first.q.val() && !self.s1_pass2.q.val() {
-            self.pass_mask.lo.next = self.cursor_bit.q.val();
-        }
-        self.pass_mask.hi.next = self.last_bit.val();
-        if self.s1_last.val() {
-            self.pass_mask.hi.next = self.wrap_bit.q.val();
-        }
-        self.scan.busy.next = self.rd_data.val() | !self.pass_mask.mask.val();
+        self.scan.busy.next = self.rd_data.val() | !self.s1_pass_units.q.val();
         self.scan.n_minus_1.next = self.n_minus_1.q.val();
         self.s2_valid.d.next = self.s1_valid.q.val() && !self.stop.val();
         self.s2_word.d.next = self.s1_word.q.val();
         self.s2_first.d.next = self.s1_first.q.val();
-        self.s2_last.d.next = self.s1_last.val();
+        self.s2_last.d.next = self.s1_last.q.val();
         self.s2_hits.d.next = self.scan.hits.val();
         self.s2_lead.d.next = self.scan.lead.val();
         self.s2_trail.d.next = self.scan.trail.val();
         self.s2_all_free.d.next = self.scan.all_free.val();
 
-        // Issue (stage 1): pass 1 runs to the last word, pass 2 from word 0 to the wrap word.
+        // Issue (stage 1): pass 1 runs to the last word, pass 2 from word 0 to
+        // the wrap word. The word's units in the pass are found here, off the
+        // scan stage's path.
+        self.iss_last.next =
+            self.iss_pass2.q.val() && self.iss_word.q.val() == self.wrap_word.q.val();
+        self.pass_mask.lo.next = self.first_bit.val();
+        if self.iss_first.q.val() && !self.iss_pass2.q.val() {
+            self.pass_mask.lo.next = self.cursor_bit.q.val();
+        }
+        self.pass_mask.hi.next = self.last_bit.val();
+        if self.iss_last.val() {
+            self.pass_mask.hi.next = self.wrap_bit.q.val();
+        }
         self.rd_addr.next = self.iss_word.q.val();
         self.s1_valid.d.next = self.issuing.q.val() && !self.stop.val();
         self.s1_word.d.next = self.iss_word.q.val();
-        self.s1_pass2.d.next = self.iss_pass2.q.val();
         self.s1_first.d.next = self.iss_first.q.val();
+        self.s1_last.d.next = self.iss_last.val();
+        self.s1_pass_units.d.next = self.pass_mask.mask.val();
         if self.issuing.q.val() {
             self.iss_first.d.next = false;
             self.iss_word.d.next = self.iss_word.q.val() + self.word_one.val();
@@ -267,7 +270,7 @@ impl<const ADDR_BITS: usize> Logic for RunSearch<ADDR_BITS> {
                 self.iss_pass2.d.next = true;
                 self.iss_first.d.next = true;
             }
-            if self.iss_pass2.q.val() && self.iss_word.q.val() == self.wrap_word.q.val() {
+            if self.iss_last.val() {
                 self.issuing.d.next = false;
             }
         }

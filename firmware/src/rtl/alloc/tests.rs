@@ -269,18 +269,27 @@ fn directed_shapes_match_the_model() {
     assert_eq!(p.alloc(1), None);
 }
 
+fn lint(name: &str, verilog: &str) {
+    assert!(verilog.contains("module top"));
+    pagepress_rtl::lint::lint_verilog(
+        name,
+        &format!("/* verilator lint_off DECLFILENAME */\n{verilog}"),
+    )
+    .unwrap();
+}
+
 #[test]
 fn verilog_generates_and_lints() {
     // The device build: 8 MiB of 64-byte units in a 2048-word bitmap.
     const DEVICE_ADDR_BITS: usize = 11;
     assert_eq!(64 << DEVICE_ADDR_BITS, SIM_DEVICE.units());
-    let v = unit_alloc_verilog::<DEVICE_ADDR_BITS>(SIM_DEVICE.units());
-    assert!(v.contains("module top"));
-    pagepress_rtl::lint::lint_verilog(
+    lint(
         "unit_alloc",
-        &format!("/* verilator lint_off DECLFILENAME */\n{v}"),
-    )
-    .unwrap();
+        &unit_alloc_verilog::<DEVICE_ADDR_BITS>(SIM_DEVICE.units()),
+    );
+    // A board's 1M units, and a bitmap of one word.
+    lint("unit_alloc_1m", &unit_alloc_verilog::<14>(1 << 20));
+    lint("unit_alloc_64", &unit_alloc_verilog::<1>(64));
 }
 
 /// Area of the device-size allocator (a few seconds of yosys): run with `--ignored`.
