@@ -17,8 +17,8 @@
 //! | `unit` | out | 32 | ALLOC: first unit of the run (0 on failure) |
 //! | `used` | out | 32 | units in use (live) |
 //!
-//! - **ALLOC** `n`: fails at once when `n > units - used` (or `n` is 0, where
-//!   the model finds no run either); else the first run of `n` free units in
+//! - **ALLOC** `n`: fails at once when `n > units - used` (or `n` is 0, which
+//!   the model does not take); else the first run of `n` free units in
 //!   `[cursor, units)`, then in `[0, min(cursor + n, units))` (runs do not wrap
 //!   past the end); on success the units are marked used and the cursor moves
 //!   one past the run (0 at the end).
@@ -37,8 +37,8 @@
 //! The bitmap is `RAM<Bits<64>, ADDR_BITS>` (bit `u % 64` of word `u / 64` set:
 //! unit `u` in use), one read and one write port. [`RunSearch`] sweeps it one
 //! word per cycle through a three-stage pipeline (issue, scan, decide) and
-//! joins free runs across words with a carried count, so a run may span any
-//! number of words; [`RangeWrite`] then sets the run's bits by read-modify-write
+//! carries from word to word where a run crossing into the next word would
+//! end, so a run may span any number of words; [`RangeWrite`] then sets the run's bits by read-modify-write
 //! of each word it touches, also one word per cycle (FREE clears them, CLEAR and
 //! power-up clear every word). `UnitAlloc` itself holds `used`, the cursor and
 //! the state machine, and gives the RAM's read port to whichever of the two
@@ -55,7 +55,7 @@
 //! **Area** of the device build (`UnitAlloc<11>`, 131072 units, yosys
 //! `synth_xilinx`; the ignored `device_size_area` test): 4 RAMB36 (the 2048 x
 //! 64 bitmap), about 1630 LUTs, 320 flip-flops, 121 CARRY4.
-
+//!
 //! # Timing
 //!
 //! Cycles from the cycle `op_valid && op_ready` to the cycle `done` is high

@@ -10,12 +10,14 @@
 //! 2. **scan** (`rd_data` arrives): register the masked word's [`WordScan`]
 //!    facts (runs of `n` inside the word, free units at both ends);
 //! 3. **decide**: join the word to the pass's previous words. A run that
-//!    crosses into the word from below ends at `need` = `max(n - 1 - c, 0)`,
-//!    `c` the free units that end the previous words, when that is below the
-//!    word's `lead`; it ends before any run inside the word, so it wins; otherwise the lowest `hits` bit. `found` (with
+//!    crosses into the word from below ends at `need` = `max(n - 1 - c, 0)`
+//!    (`c`: the free units that end the previous words) when that is below
+//!    the word's `lead`; it ends before any run inside the word, so it wins.
+//!    Otherwise the run ends at the lowest `hits` bit, if any. `found` (with
 //!    `last_unit`, the run's last unit) or, after the sweep's last word,
 //!    `missed` pulses combinationally and the search stops (the words in
-//!    flight are dropped).
+//!    flight are dropped). `need` for the next word is `need - 64` (at least
+//!    0) after an all-free word, else `max(n - 1 - trail, 0)`.
 //!
 //! The first fit of each pass is the model's: its unit-by-unit scan returns
 //! the first unit `u` of the pass that ends `n` free units of the pass, and

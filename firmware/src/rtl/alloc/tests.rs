@@ -104,6 +104,21 @@ struct Pair<const A: usize> {
     live: Vec<(u32, u32)>,
     /// Cycles of the ALLOCs that found a run.
     alloc_cycles: Vec<u64>,
+    seen: Shapes,
+}
+
+/// How often each shape of ALLOC came up: the random runs must cover them all.
+#[derive(Debug, Default)]
+struct Shapes {
+    /// Refused by the free-space check (memory exhausted for this `n`).
+    refused: u32,
+    /// Swept both passes and found no run (fragmentation).
+    missed: u32,
+    /// Found behind the cursor, in pass 2.
+    wrapped: u32,
+    /// Runs over two words, and over three or more.
+    two_words: u32,
+    three_words: u32,
 }
 
 impl<const A: usize> Pair<A> {
@@ -117,6 +132,7 @@ impl<const A: usize> Pair<A> {
             cursor: 0,
             live: Vec::new(),
             alloc_cycles: Vec::new(),
+            seen: Shapes::default(),
         }
     }
 
@@ -139,20 +155,31 @@ impl<const A: usize> Pair<A> {
         // Words swept before the run's last word, or in all.
         let pass1 = self.words() - cursor_word;
         let expected = match want {
-            _ if n == 0 || n > units - used_before => 1,
+            _ if n == 0 || n > units - used_before => {
+                self.seen.refused += 1;
+                1
+            }
             Some(start) => {
                 let last = start + n - 1;
+                // Pass 1 finds every run that starts at or after the cursor.
                 let k = if start >= self.cursor {
                     (last / 64) as u64 - cursor_word
                 } else {
+                    self.seen.wrapped += 1;
                     pass1 + (last / 64) as u64
                 };
+                let w = Self::span(start, last);
+                self.seen.two_words += (w == 2) as u32;
+                self.seen.three_words += (w >= 3) as u32;
                 self.cursor = if last + 1 == units { 0 } else { last + 1 };
                 self.live.push((start, n));
                 self.alloc_cycles.push(got.cycles);
-                6 + k + Self::span(start, last)
+                6 + k + w
             }
-            None => 3 + pass1 + ((self.cursor + n).min(units) as u64 - 1) / 64 + 1,
+            None => {
+                self.seen.missed += 1;
+                3 + pass1 + ((self.cursor + n).min(units) as u64 - 1) / 64 + 1
+            }
         };
         assert_eq!(got.cycles, expected, "ALLOC {n} cycles");
         assert_eq!(self.bench.used(), self.model.used(), "used after ALLOC {n}");
@@ -225,6 +252,15 @@ fn random_run<const A: usize>(units: u32, seed: u64, ops: usize) -> (u64, f64, u
     pair.random_ops(&mut rng, ops);
     let c = &pair.alloc_cycles;
     assert!(c.len() > ops / 4, "too few successful ALLOCs: {}", c.len());
+    let seen = &pair.seen;
+    println!("{units} units: {} ALLOCs found a run; {seen:?}", c.len());
+    assert!(
+        seen.refused > 0 && seen.missed > 0 && seen.wrapped > 0,
+        "{seen:?}"
+    );
+    // Runs over as many words as the bitmap has, up to three.
+    assert!(units <= 64 || seen.two_words > 0, "{seen:?}");
+    assert!(units <= 128 || seen.three_words > 0, "{seen:?}");
     let best = *c.iter().min().unwrap();
     let worst = *c.iter().max().unwrap();
     (best, c.iter().sum::<u64>() as f64 / c.len() as f64, worst)
