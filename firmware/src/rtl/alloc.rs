@@ -54,7 +54,7 @@
 //!
 //! **Area** of the device build (`UnitAlloc<11>`, 131072 units, yosys
 //! `synth_xilinx`; the ignored `device_size_area` test): 4 RAMB36 (the 2048 x
-//! 64 bitmap), about 1630 LUTs, 320 flip-flops, 121 CARRY4.
+//! 64 bitmap), 1728 LUTs, 386 flip-flops, 121 CARRY4.
 //!
 //! # Timing
 //!
