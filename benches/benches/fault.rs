@@ -13,12 +13,12 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use pagepress::backend::{DeviceConfig, open_soft};
 use pagepress::pool::CompressedPool;
-use pagepress_firmware::model::Execution;
 use pagepress::swap::hooks::Hooks;
 use pagepress::swap::mem_pool::MemPool;
 use pagepress::swap::page_table::Mm;
 use pagepress::swap::workload::PageSet;
 use pagepress::swap::{Config, System};
+use pagepress_firmware::model::Execution;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -6,8 +6,8 @@
 //! table recorded in docs/transport.md instead.
 
 use criterion::{Criterion, criterion_group};
-use pagepress_firmware::model::Execution;
 use pagepress_benches::protocol::{Runner, Workload, open_device, protocol_table, run_threads};
+use pagepress_firmware::model::Execution;
 use std::sync::Arc;
 use std::time::Duration;
 

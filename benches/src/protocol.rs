@@ -11,8 +11,8 @@
 use pagepress::backend::open_soft;
 use pagepress::device::{ClientConfig, DeviceClient};
 use pagepress::pool::CompressedPool;
-use pagepress_firmware::model::{Execution, SoftConfig};
 use pagepress_abi::format::PAGE_SIZE;
+use pagepress_firmware::model::{Execution, SoftConfig};
 use std::fmt::Write as _;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};

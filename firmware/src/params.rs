@@ -55,7 +55,7 @@ pub const SIM_DEVICE: DeviceParams = DeviceParams {
     alloc_unit: 64,
     max_slots: 1 << 20,
     max_nr_pages: 512,
-    index_nodes: 2048,
+    index_nodes: 512,
     compressors: 1,
     decompressors: 1,
     build_id: 2,

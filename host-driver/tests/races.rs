@@ -552,8 +552,8 @@ fn soft_system(cfg: Config) -> (Arc<System>, Arc<pagepress_firmware::model::Soft
 
 #[test]
 fn device_errors_lose_no_page() {
-    use pagepress_firmware::model::FaultRule;
     use pagepress_abi::Opcode;
+    use pagepress_firmware::model::FaultRule;
     let (sys, dev) = soft_system(small());
     let mm = sys.new_mm(4);
     for va in 0..4 {

@@ -7,14 +7,14 @@ use pagepress::backend::{BackendKind, DeviceConfig, open, open_soft};
 use pagepress::device::client::walk_chain;
 use pagepress::device::queue::Request;
 use pagepress::device::{ClientConfig, DeviceClient, DeviceError};
-use pagepress_pcie::DeviceBackend;
 use pagepress::pool::{CompressedPool, PoolError};
-use pagepress_firmware::model::{SoftConfig, SoftDevice};
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME};
 use pagepress_abi::format::{MAX_FRAME_SIZE, PAGE_SIZE};
 use pagepress_abi::regmap::BLOCKS;
 use pagepress_abi::stats::StatCounter;
 use pagepress_abi::{Opcode, Status};
+use pagepress_firmware::model::{SoftConfig, SoftDevice};
+use pagepress_pcie::DeviceBackend;
 use std::sync::Arc;
 
 /// A compressible page that differs per `seed` (text-like: words from a small

@@ -7,13 +7,13 @@
 
 use pagepress::backend::{DeviceConfig, open_soft};
 use pagepress::pool::CompressedPool;
-use pagepress_firmware::model::FaultRule;
 use pagepress::swap::hooks::Hooks;
 use pagepress::swap::mem_pool::MemPool;
 use pagepress::swap::page_table::Pte;
 use pagepress::swap::workload::{Checker, PageSet, Rng};
 use pagepress::swap::{Config, SwapinMode, System};
 use pagepress_abi::Opcode;
+use pagepress_firmware::model::FaultRule;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;

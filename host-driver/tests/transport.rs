@@ -7,13 +7,13 @@
 use pagepress::backend::open_soft;
 use pagepress::device::client::set_thread_queue;
 use pagepress::device::{ClientConfig, DeviceClient, HostCounter};
-use pagepress_pcie::DeviceBackend;
 use pagepress::pool::{CompressedPool, PoolError};
-use pagepress_firmware::model::{Execution, FaultRule, SoftConfig, SoftDevice};
 use pagepress_abi::Opcode;
 use pagepress_abi::format::PAGE_SIZE;
 use pagepress_abi::regs::queues;
 use pagepress_abi::stats::StatCounter;
+use pagepress_firmware::model::{Execution, FaultRule, SoftConfig, SoftDevice};
+use pagepress_pcie::DeviceBackend;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -391,9 +391,9 @@ fn reopening_a_device_resets_it() {
 
 #[test]
 fn register_reset_aborts_commands_the_device_has_not_run() {
-    use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
     use pagepress_abi::regs::{CONTROL_BASE, control};
     use pagepress_abi::{Command, Status};
+    use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
     let dev = SoftDevice::new(soft(1));
     let mut sq = SubmissionRing::new(dev.dma_alloc(8 * 32).unwrap(), 3);
     let mut cq = CompletionRing::new(dev.dma_alloc(8 * 16).unwrap(), 3);
@@ -478,9 +478,9 @@ fn late_exclusive_load_cannot_shadow_newer_data() {
 fn device_waits_for_completion_ring_space() {
     // SQ of 8 entries, CQ of 2 (one usable): the device posts one completion
     // and holds the rest until the host releases the entry.
-    use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
     use pagepress_abi::regs::{CONTROL_BASE, control};
     use pagepress_abi::{Command, Status};
+    use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
     let dev = SoftDevice::new(soft(1));
     let mut sq = SubmissionRing::new(dev.dma_alloc(8 * 32).unwrap(), 3);
     let mut cq = CompletionRing::new(dev.dma_alloc(2 * 16).unwrap(), 1);

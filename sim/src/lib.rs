@@ -18,7 +18,10 @@
 //! - [`engines`]: frame/page level drivers of the cores (decompress a frame,
 //!   compress a page) with cycle counts.
 //! - [`pages`]: real, synthetic and generated page sets for tests and reports.
+//! - [`diff`]: one random command stream on the model and a device under
+//!   test, compared command by command.
 
+pub mod diff;
 pub mod engines;
 pub mod pages;
 

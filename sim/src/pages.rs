@@ -4,9 +4,9 @@
 
 use pagepress_abi::format::PAGE_SIZE;
 use pagepress_codec::Page;
+use pagepress_codec::capture::{CaptureOptions, capture_process};
 use pagepress_codec::corpus::{Corpus, SyntheticClass};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::FileExt;
 use std::process::{Command, Stdio};
 
 /// A labelled page.
@@ -197,35 +197,19 @@ fn python_child_pages(max: usize) -> Result<Vec<Labelled>, String> {
         if line.trim() != "ready" {
             return Err("python workload did not start".to_string());
         }
-        let maps =
-            std::fs::read_to_string(format!("/proc/{pid}/maps")).map_err(|e| e.to_string())?;
-        let mem = std::fs::File::open(format!("/proc/{pid}/mem"))
-            .map_err(|e| format!("/proc/{pid}/mem: {e}"))?;
+        let opts = CaptureOptions {
+            max_pages: max.saturating_mul(2),
+            resident_only: true,
+        };
+        let src = capture_process(pid, "python-child", &opts).map_err(|e| e.to_string())?;
         let mut pages = Vec::new();
         let mut zero = 0usize;
-        for l in maps.lines() {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let anon = f.len() < 6 || f[5] == "[heap]";
-            if f.len() < 2 || f[1] != "rw-p" || !anon {
-                continue;
-            }
-            let (a, b) = f[0].split_once('-').unwrap();
-            let (a, b) = (
-                u64::from_str_radix(a, 16).unwrap(),
-                u64::from_str_radix(b, 16).unwrap(),
-            );
-            let mut addr = a;
-            while addr < b && pages.len() < max {
-                let mut p = Box::new([0u8; PAGE_SIZE]);
-                if mem.read_exact_at(&mut p[..], addr).is_ok() {
-                    let is_zero = p.iter().all(|&x| x == 0);
-                    // Keep the zero pages to about a tenth of the set.
-                    if !is_zero || zero * 10 < pages.len() {
-                        zero += is_zero as usize;
-                        pages.push(("python-child".to_string(), p));
-                    }
-                }
-                addr += PAGE_SIZE as u64;
+        for p in src.pages().iter().take(max) {
+            let is_zero = p.iter().all(|&x| x == 0);
+            // Keep the zero pages to about a tenth of the set.
+            if !is_zero || zero * 10 < pages.len() {
+                zero += is_zero as usize;
+                pages.push(("python-child".to_string(), Box::new(*p)));
             }
         }
         if pages.is_empty() {

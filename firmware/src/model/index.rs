@@ -106,20 +106,38 @@ impl RadixIndex {
         ((slot >> (level * FANOUT_BITS)) as usize) & (FANOUT - 1)
     }
 
+    /// The entry of `slot`; counts the nodes visited as index accesses.
     pub fn get(&mut self, slot: u32) -> Option<Entry> {
-        let mut node = *self.top.get(self.top_index(slot))?;
+        let (entry, visited) = self.walk(slot);
+        self.accesses += visited;
+        entry
+    }
+
+    /// The entry of `slot` without counting accesses (inspection by tests
+    /// and fault injection, which the device does not perform).
+    pub fn peek(&self, slot: u32) -> Option<Entry> {
+        self.walk(slot).0
+    }
+
+    /// Looks `slot` up; returns the entry and the nodes visited.
+    fn walk(&self, slot: u32) -> (Option<Entry>, u64) {
+        let Some(&top) = self.top.get(self.top_index(slot)) else {
+            return (None, 0);
+        };
+        let mut node = top;
+        let mut visited = 0;
         for level in (0..self.levels).rev() {
             if node == NO_NODE {
-                return None;
+                return (None, visited);
             }
-            self.accesses += 1;
+            visited += 1;
             match &self.nodes[node as usize] {
                 Node::Interior { children, .. } => node = children[self.field(slot, level)],
-                Node::Leaf { entries, .. } => return entries[self.field(slot, level)],
+                Node::Leaf { entries, .. } => return (entries[self.field(slot, level)], visited),
                 Node::Free => unreachable!("index points at a free node"),
             }
         }
-        None
+        (None, visited)
     }
 
     fn alloc_node(&mut self, leaf: bool) -> Result<u32, IndexFull> {

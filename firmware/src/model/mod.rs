@@ -27,10 +27,11 @@ mod regs;
 pub use codec::{PageCodec, ReferenceCodec};
 pub use fault::{FaultAction, FaultRule};
 
-use pagepress_pcie::{BackendError, DeviceBackend, DmaRegion, DmaSpace, IrqLine};
+use crate::params::DeviceParams;
 use engine::{Core, Engine, EngineParams};
 use fault::FaultState;
 use pagepress_abi::stats::StatCounter;
+use pagepress_pcie::{BackendError, DeviceBackend, DmaRegion, DmaSpace, IrqLine};
 use regs::QueueHw;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -77,6 +78,24 @@ pub struct SoftConfig {
     pub abi_version: u32,
     pub codec_params: u32,
     pub build_id: u32,
+}
+
+impl SoftConfig {
+    /// The model of the device built from `p` (what its CAPS report), with
+    /// the default execution and test knobs.
+    pub fn from_params(p: &DeviceParams) -> Self {
+        SoftConfig {
+            devmem_bytes: p.devmem_bytes,
+            max_slots: p.max_slots,
+            num_queues: p.num_queues,
+            max_queue_log2: p.max_queue_log2,
+            max_nr_pages: p.max_nr_pages,
+            alloc_unit: p.alloc_unit,
+            index_nodes: Some(p.index_nodes as usize),
+            build_id: p.build_id,
+            ..SoftConfig::default()
+        }
+    }
 }
 
 impl Default for SoftConfig {
@@ -203,17 +222,37 @@ impl SoftDevice {
         self.shared.engine.stat(c)
     }
 
+    /// Where the frame of `slot` lives: (device-memory byte address, length).
+    /// `None` for an empty or same-filled slot. Counts no index access.
+    pub fn frame_location(&self, slot: u32) -> Option<(u64, u32)> {
+        let core = self.shared.engine.core();
+        match core.index.peek(slot) {
+            Some(index::Entry::Compressed { unit, len }) => {
+                Some((unit as u64 * self.shared.cfg.alloc_unit as u64, len))
+            }
+            _ => None,
+        }
+    }
+
+    /// XORs the device-memory byte at `addr` with `mask` (device-memory
+    /// corruption). False if `addr` is outside frame memory.
+    pub fn flip_devmem_byte(&self, addr: u64, mask: u8) -> bool {
+        let mut core = self.shared.engine.core();
+        match core.devmem.get_mut(addr as usize) {
+            Some(b) => {
+                *b ^= mask;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Flips one byte of the frame stored for `slot` (device-memory
     /// corruption). Returns false if the slot holds no frame.
     pub fn corrupt_stored_frame(&self, slot: u32, byte: usize) -> bool {
-        let mut core = self.shared.engine.core();
-        match core.index.get(slot) {
-            Some(index::Entry::Compressed { unit, len }) => {
-                let at = unit as usize * self.shared.cfg.alloc_unit as usize + byte % len as usize;
-                core.devmem[at] ^= 0x5a;
-                true
-            }
-            _ => false,
+        match self.frame_location(slot) {
+            Some((at, len)) => self.flip_devmem_byte(at + (byte % len as usize) as u64, 0x5a),
+            None => false,
         }
     }
 

@@ -1,13 +1,13 @@
 //! The soft device's BAR0 register file, queue engines and interrupt lines.
 
 use super::Shared;
-use pagepress_pcie::Iotlb;
-use pagepress_pcie::ring::{device_fetch_command, device_post_completion};
 use pagepress_abi::desc::CPL_FLAG_PHASE;
 use pagepress_abi::regmap::{BLOCKS, block_next};
 use pagepress_abi::regs::{self, caps, control, header, identity, queues, stats};
 use pagepress_abi::stats::STAT_COUNT;
 use pagepress_abi::{Command, Completion, Status};
+use pagepress_pcie::Iotlb;
+use pagepress_pcie::ring::{device_fetch_command, device_post_completion};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 

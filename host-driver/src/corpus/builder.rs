@@ -7,9 +7,9 @@
 //! distribution); each source is capped at `max_pages_per_source`.
 
 use super::CorpusBuildError;
-use super::capture::{CaptureOptions, capture_process};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use pagepress_codec::capture::{CaptureOptions, capture_process};
 use pagepress_codec::corpus::{Corpus, Source};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

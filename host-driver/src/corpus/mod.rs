@@ -12,11 +12,10 @@
 //! ```
 
 pub mod builder;
-pub mod capture;
 pub mod codecs;
 
 pub use builder::{BuildOptions, Workload, build};
-pub use capture::{CaptureOptions, capture_process};
+pub use pagepress_codec::capture::{CaptureError, CaptureOptions, capture_process};
 pub use pagepress_codec::corpus::{
     Corpus, CorpusError, Source, SourceInfo, SyntheticClass, synthetic,
 };
@@ -28,8 +27,8 @@ use std::path::Path;
 pub enum CorpusBuildError {
     #[error(transparent)]
     Corpus(#[from] CorpusError),
-    #[error("capture of process {pid}: {msg}")]
-    Capture { pid: u32, msg: String },
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
     #[error("{what}: {msg}")]
     Workload { what: &'static str, msg: String },
     #[error("no corpus source could be captured ({0})")]

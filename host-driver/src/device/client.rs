@@ -28,9 +28,7 @@
 //!   an exclusive LOAD is done as plain LOADs followed by one INVALIDATE.
 
 use super::DeviceError;
-use pagepress_pcie::DeviceBackend;
 use super::queue::{QueuePair, Request, RescuedPages};
-use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
 use crate::pool::{CompressedPool, DeviceStats, PoolError, StoreInfo};
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME, COMMAND_SIZE, COMPLETION_SIZE};
 use pagepress_abi::format::{CODEC_PARAMS, MAX_FRAME_SIZE, PAGE_SIZE};
@@ -38,6 +36,8 @@ use pagepress_abi::regs::{self, caps, control, header, identity, queues, stats};
 use pagepress_abi::stats::{STAT_COUNT, STATS_SNAPSHOT_SIZE};
 use pagepress_abi::{ABI_VERSION_MAJOR, DEVICE_MAGIC, Opcode};
 use pagepress_codec::decompress_any;
+use pagepress_pcie::DeviceBackend;
+use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

@@ -18,15 +18,15 @@
 //! the same queue after an abandoned one runs after it: [`super::DeviceClient`]
 //! relies on that to clean up after a timed-out STORE.
 
-use pagepress_pcie::DeviceBackend;
 use super::client::{HostCounter, HostCounters};
-use pagepress_pcie::DmaRegion;
-use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
 use crate::pool::PoolError;
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME};
 use pagepress_abi::format::PAGE_SIZE;
 use pagepress_abi::regs::queues;
 use pagepress_abi::{Command, Completion, Opcode};
+use pagepress_pcie::DeviceBackend;
+use pagepress_pcie::DmaRegion;
+use pagepress_pcie::ring::{CompletionRing, SubmissionRing};
 use std::sync::atomic::{Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

@@ -9,13 +9,15 @@
 //!   else is an error, never a panic and never a write past the page.
 //! - [`decompress_any`]: CPU fallback for any zstd frame, through libzstd.
 //! - [`same_filled`]: same-filled page detection.
-//! - [`corpus`]: labelled page corpora (real and synthetic) and their file format.
+//! - [`corpus`]: labelled page corpora (real and synthetic) and their file format;
+//!   [`capture`]: the anonymous pages of a live process, as a corpus source.
 //!
 //! The format and the encoder's algorithm are specified in `docs/format.md`.
 
 #![forbid(unsafe_code)]
 
 mod bits;
+pub mod capture;
 pub mod corpus;
 mod decoder;
 mod encoder;

@@ -9,7 +9,8 @@
 //!   is a [`DmaFault`].
 //! - [`irq`]: an interrupt vector as an event count a host thread can sleep on.
 //! - [`ring`]: the submission and completion rings of `pagepress_abi::desc`,
-//!   host half and device half.
+//!   host half and device half; [`raw_queue`]: one queue pair driven at the
+//!   ring level, for tools and tests that put arbitrary commands on the wire.
 //!
 //! Nothing here needs `unsafe`: DMA memory is an array of atomics.
 
@@ -18,6 +19,7 @@
 pub mod backend;
 pub mod dma;
 pub mod irq;
+pub mod raw_queue;
 pub mod ring;
 
 pub use backend::{BackendError, DeviceBackend};

@@ -99,6 +99,11 @@ impl SubmissionRing {
         self.tail
     }
 
+    /// The host's tail, the value for the `SQ_TAIL_DB` doorbell.
+    pub fn tail(&self) -> u32 {
+        self.tail
+    }
+
     /// Back to the state of a freshly enabled queue.
     pub fn reset(&mut self) {
         self.tail = 0;
@@ -144,6 +149,14 @@ impl CompletionRing {
     /// The phase the host expects next (for tests of the wrap).
     pub fn expected_phase(&self) -> bool {
         self.phase
+    }
+
+    /// Whether the device has posted the completion at the head.
+    pub fn ready(&self) -> bool {
+        let w0 = self
+            .region
+            .load_u64(self.head as usize * COMPLETION_SIZE, Ordering::Acquire);
+        (w0 & PHASE_BIT_IN_WORD0 != 0) == self.phase
     }
 
     /// Takes the completion at the head if the device has posted it.

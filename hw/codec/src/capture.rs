@@ -6,12 +6,14 @@
 //! (`/proc/PID/pagemap`) are taken — pages the process never touched are not
 //! part of what swap would see. The pages are read with `process_vm_readv`;
 //! ranges that cannot be read are skipped.
+//!
+//! This is the one place that reads another process's pages: the corpus
+//! builder, the CLI and the RTL tests' real-page sets all capture through it.
 
-use super::CorpusBuildError;
+use crate::PAGE_SIZE;
+use crate::corpus::{CorpusError, Source};
 use nix::sys::uio::{RemoteIoVec, process_vm_readv};
 use nix::unistd::Pid;
-use pagepress_codec::PAGE_SIZE;
-use pagepress_codec::corpus::Source;
 use std::fs;
 use std::io::{IoSliceMut, Read, Seek, SeekFrom};
 
@@ -89,16 +91,37 @@ impl Default for CaptureOptions {
     }
 }
 
+/// Why a process could not be captured.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("capture of process {pid}: cannot read {path}")]
+    Proc {
+        pid: u32,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("capture of process {pid}: reading its memory failed")]
+    Read {
+        pid: u32,
+        #[source]
+        source: nix::Error,
+    },
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+}
+
 /// Captures the anonymous pages of process `pid` as a source labelled `label`.
 pub fn capture_process(
     pid: u32,
     label: &str,
     opts: &CaptureOptions,
-) -> Result<Source, CorpusBuildError> {
+) -> Result<Source, CaptureError> {
     let maps_path = format!("/proc/{pid}/maps");
-    let maps = fs::read_to_string(&maps_path).map_err(|e| CorpusBuildError::Capture {
+    let maps = fs::read_to_string(&maps_path).map_err(|source| CaptureError::Proc {
         pid,
-        msg: format!("cannot read {maps_path}: {e}"),
+        path: maps_path.clone(),
+        source,
     })?;
     let anon: Vec<Mapping> = parse_maps(&maps)
         .into_iter()
@@ -126,12 +149,9 @@ pub fn capture_process(
     }
     let addrs = spread(&addrs, opts.max_pages);
 
-    let data =
-        read_pages(Pid::from_raw(pid as i32), &addrs).map_err(|msg| CorpusBuildError::Capture {
-            pid,
-            msg: msg.to_string(),
-        })?;
-    Source::new(label, data).map_err(CorpusBuildError::Corpus)
+    let data = read_pages(Pid::from_raw(pid as i32), &addrs)
+        .map_err(|source| CaptureError::Read { pid, source })?;
+    Ok(Source::new(label, data)?)
 }
 
 /// For each page of `m`: resident or swapped out.
