@@ -70,7 +70,7 @@ pub mod sequencer;
 mod tests;
 
 use super::stats::Stats;
-use crate::params::{DeviceParams, MAX_FRAME_BYTES};
+use crate::params::{DeviceParams, MAX_FRAME_BYTES, SIM_DEVICE};
 use beat_source::BeatSource;
 use dma::DmaEngine;
 use drain::FrameDrain;
@@ -88,8 +88,23 @@ pub(crate) fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.to_bits())
 }
 
+/// Address bits of the allocator's bitmap for a device built from `p`: the
+/// smallest `b` with `64 << b` units or more.
+pub const fn alloc_bits(p: &DeviceParams) -> usize {
+    let words = p.units().div_ceil(64);
+    let mut b = 0;
+    while (1u32 << b) < words {
+        b += 1;
+    }
+    b
+}
+
+/// The executor of [`SIM_DEVICE`].
+pub type SimExecutor = Executor<{ alloc_bits(&SIM_DEVICE) }>;
+
+/// The executor; `ALLOC_BITS` sizes the allocator's bitmap RAM ([`alloc_bits`]).
 #[derive(LogicBlock)]
-pub struct Executor {
+pub struct Executor<const ALLOC_BITS: usize> {
     pub clock: Signal<In, Clock>,
     pub cmd_valid: Signal<In, bool>,
     pub cmd_ready: Signal<Out, bool>,
@@ -131,7 +146,7 @@ pub struct Executor {
     pub mem_rdata: Signal<In, Bits<64>>,
     seq: Sequencer,
     stats: Stats,
-    store: EntryStore,
+    store: EntryStore<ALLOC_BITS>,
     dma: DmaEngine,
     source: BeatSource,
     frames: FramePort,
@@ -143,7 +158,7 @@ pub struct Executor {
     snap_idx: Narrow<10, 5>,
 }
 
-impl Executor {
+impl<const ALLOC_BITS: usize> Executor<ALLOC_BITS> {
     /// The executor of a device built from `p` (see [`DeviceParams::check`]).
     pub fn new(p: &DeviceParams) -> Self {
         p.check().expect("device parameters");
@@ -151,6 +166,7 @@ impl Executor {
             (MAX_FRAME_BYTES as u32).div_ceil(p.alloc_unit) <= u8::MAX as u32,
             "a frame's allocation units must fit the allocator's 8-bit count"
         );
+        assert_eq!(ALLOC_BITS, alloc_bits(p), "the allocator's bitmap size");
         assert!(
             p.devmem_total_bytes() <= 1 << 32,
             "device memory addresses are 32 bits"
@@ -218,7 +234,7 @@ impl Executor {
     }
 }
 
-impl Logic for Executor {
+impl<const ALLOC_BITS: usize> Logic for Executor<ALLOC_BITS> {
     #[hdl_gen]
     fn update(&mut self) {
         self.seq.clock.next = self.clock.val();
@@ -367,8 +383,8 @@ impl Logic for Executor {
 }
 
 /// The executor's Verilog (module `top`) for a device built from `p`.
-pub fn executor_verilog(p: &DeviceParams) -> String {
-    let mut uut = Executor::new(p);
+pub fn executor_verilog<const ALLOC_BITS: usize>(p: &DeviceParams) -> String {
+    let mut uut = Executor::<ALLOC_BITS>::new(p);
     uut.connect_all();
     generate_verilog(&uut)
 }

@@ -29,7 +29,7 @@
 use super::k;
 use super::narrow::Narrow;
 use pagepress_rtl::compressor::widen::ZeroExtend;
-use crate::rtl::alloc::UnitAlloc;
+use crate::rtl::alloc::{OP_ALLOC, OP_CLEAR, OP_FREE, UnitAlloc};
 use crate::rtl::index::SlotIndex;
 use pagepress_abi::EntryKind;
 use rust_hdl::prelude::*;
@@ -41,14 +41,11 @@ pub const E_INSERT: u64 = 3;
 pub const E_ALLOC: u64 = 4;
 pub const E_CLEAR: u64 = 5;
 
-// The index's and the allocator's operation codes (docs/device-rtl.md).
+// The index's operation codes (docs/device-rtl.md).
 const IX_LOOKUP: u64 = 0;
 const IX_INSERT: u64 = 1;
 const IX_REMOVE: u64 = 2;
 const IX_CLEAR: u64 = 3;
-const AL_ALLOC: u64 = 0;
-const AL_FREE: u64 = 1;
-const AL_CLEAR: u64 = 2;
 
 const S_IDLE: u64 = 0;
 /// An index operation is offered or running.
@@ -57,7 +54,7 @@ const S_INDEX: u64 = 1;
 const S_ALLOC: u64 = 2;
 
 #[derive(LogicBlock)]
-pub struct EntryStore {
+pub struct EntryStore<const ALLOC_BITS: usize> {
     pub clock: Signal<In, Clock>,
     pub op_valid: Signal<In, bool>,
     pub op_ready: Signal<Out, bool>,
@@ -82,7 +79,7 @@ pub struct EntryStore {
     pub mem_rvalid: Signal<In, bool>,
     pub mem_rdata: Signal<In, Bits<64>>,
     index: SlotIndex,
-    alloc: UnitAlloc,
+    alloc: UnitAlloc<ALLOC_BITS>,
     /// Units of the entry being freed (`ceil(len / alloc_unit)`).
     free_units: Narrow<32, 8>,
     accesses_wide: ZeroExtend<8, 16>,
@@ -130,7 +127,7 @@ pub struct EntryStore {
     al_offer: Signal<Local, bool>,
 }
 
-impl EntryStore {
+impl<const ALLOC_BITS: usize> EntryStore<ALLOC_BITS> {
     /// `units` allocation units of `alloc_unit` bytes; the index as `SlotIndex::new` takes it.
     pub fn new(
         alloc_unit: u32,
@@ -197,9 +194,9 @@ impl EntryStore {
             ix_insert: k(IX_INSERT),
             ix_remove: k(IX_REMOVE),
             ix_clear: k(IX_CLEAR),
-            al_alloc: k(AL_ALLOC),
-            al_free: k(AL_FREE),
-            al_clear: k(AL_CLEAR),
+            al_alloc: k(OP_ALLOC as u64),
+            al_free: k(OP_FREE as u64),
+            al_clear: k(OP_CLEAR as u64),
             kind_compressed: k(EntryKind::Compressed as u64),
             unit_round: k(alloc_unit as u64 - 1),
             unit_shift: k(alloc_unit.trailing_zeros() as u64),
@@ -214,7 +211,7 @@ impl EntryStore {
 
 // One state per block reads like the state diagram; clippy would merge the `if`s.
 #[allow(clippy::collapsible_if, clippy::collapsible_else_if)]
-impl Logic for EntryStore {
+impl<const ALLOC_BITS: usize> Logic for EntryStore<ALLOC_BITS> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
@@ -378,8 +375,9 @@ mod tests {
     const MAX_SLOTS: u32 = 1 << 17;
     const MAX_NODES: u32 = 12;
     const INDEX_BASE: u64 = (UNITS * ALLOC_UNIT) as u64;
+    const ALLOC_BITS: usize = 2;
 
-    fn store() -> Box<EntryStore> {
+    fn store() -> Box<EntryStore<ALLOC_BITS>> {
         let g = IndexGeometry::for_slots(MAX_SLOTS);
         let mut uut = Box::new(EntryStore::new(
             ALLOC_UNIT, UNITS, g.levels, g.top_bits, MAX_NODES, INDEX_BASE,
@@ -419,7 +417,7 @@ mod tests {
 
     /// Runs one operation; returns (ok, res_kind, res_value, unit, accesses).
     fn run(
-        uut: &mut EntryStore,
+        uut: &mut EntryStore<ALLOC_BITS>,
         mem: &mut DevMem,
         op: u64,
         slot: u32,

@@ -31,6 +31,7 @@ const PARAMS: DeviceParams = DeviceParams {
     decompressors: 1,
     build_id: 0,
 };
+const ALLOC_BITS: usize = alloc_bits(&PARAMS);
 /// Host pages both sides map at the same IOVAs.
 const HOST_PAGES: usize = 8;
 const QUEUE_LOG2: u32 = 4;
@@ -47,15 +48,8 @@ struct Model {
 impl Model {
     fn new(p: &DeviceParams) -> (Model, DmaRegion) {
         let dev = SoftDevice::new(SoftConfig {
-            devmem_bytes: p.devmem_bytes,
-            max_slots: p.max_slots,
-            num_queues: p.num_queues,
-            max_queue_log2: p.max_queue_log2,
-            max_nr_pages: p.max_nr_pages,
-            alloc_unit: p.alloc_unit,
-            index_nodes: Some(p.index_nodes as usize),
             execution: Execution::Inline,
-            ..Default::default()
+            ..SoftConfig::from_params(p)
         });
         let sq = SubmissionRing::new(dev.dma_alloc(32 << QUEUE_LOG2).unwrap(), QUEUE_LOG2);
         let cq = CompletionRing::new(dev.dma_alloc(16 << QUEUE_LOG2).unwrap(), QUEUE_LOG2);
@@ -87,7 +81,7 @@ impl Model {
 
 /// The executor with its host and device memories.
 struct Rtl {
-    uut: Box<Executor>,
+    uut: Box<Executor<ALLOC_BITS>>,
     host: HostMem,
     mem: DevMem,
 }
@@ -115,7 +109,7 @@ impl Rtl {
 
     /// One clock: the memories drive, `f` sets inputs and reads the settled
     /// outputs, the memories see the requests, the edge.
-    fn cycle<R>(&mut self, f: impl FnOnce(&mut Executor) -> R) -> R {
+    fn cycle<R>(&mut self, f: impl FnOnce(&mut Executor<ALLOC_BITS>) -> R) -> R {
         let uut = &mut *self.uut;
         dma_drive!(self.host, uut);
         mem_drive!(self.mem, uut);
@@ -171,9 +165,6 @@ struct Twin {
     rtl: Rtl,
     model: Model,
     data: DmaRegion,
-    /// Index accesses the model made outside commands (its corruption helper
-    /// looks the slot up).
-    model_extra_accesses: u64,
 }
 
 impl Twin {
@@ -185,7 +176,6 @@ impl Twin {
             rtl,
             model,
             data,
-            model_extra_accesses: 0,
         }
     }
 
@@ -223,9 +213,6 @@ impl Twin {
             for c in [StatCounter::CompressCycles, StatCounter::DecompressCycles] {
                 rtl_host[field(c)].copy_from_slice(&model_host[field(c)]);
             }
-            let r = field(StatCounter::IndexAccesses);
-            let acc = u64::from_le_bytes(model_host[r.clone()].try_into().unwrap());
-            model_host[r].copy_from_slice(&(acc - self.model_extra_accesses).to_le_bytes());
         }
         if let Some(i) = (0..rtl_host.len()).find(|&i| rtl_host[i] != model_host[i]) {
             panic!("{ctx}: host memory differs first at byte {i:#x}");
@@ -238,23 +225,28 @@ impl Twin {
             if matches!(c, StatCounter::CompressCycles | StatCounter::DecompressCycles) {
                 continue;
             }
-            let mut want = self.model.dev.stat(c);
-            if c == StatCounter::IndexAccesses {
-                want -= self.model_extra_accesses;
-            }
+            let want = self.model.dev.stat(c);
             assert_eq!(self.rtl.stat(c as usize), want, "{ctx}: counter {}", c.name());
         }
         got
     }
 
-    /// Flips the byte the model's `corrupt_stored_frame` flips, on both sides;
-    /// `frame_at` is the frame's device-memory address on the RTL side.
-    fn corrupt(&mut self, slot: u32, byte: usize, frame_at: u64, len: usize) {
+    /// Checks that the RTL holds `slot`'s frame where the model does (same
+    /// allocator placement); returns its (address, length).
+    fn same_frame_location(&self, slot: u32, frame: &[u8]) -> (u64, usize) {
+        let (at, len) = self.model.dev.frame_location(slot).expect("a stored frame");
+        assert_eq!(len as usize, frame.len());
+        assert!(self.rtl.mem.bytes(at, frame.len()) == frame, "slot {slot}: frame not at {at:#x}");
+        (at, frame.len())
+    }
+
+    /// Flips one byte of `slot`'s frame on both sides, as the model's
+    /// `corrupt_stored_frame` does.
+    fn corrupt(&mut self, slot: u32, frame: &[u8], byte: usize) {
+        let (at, len) = self.same_frame_location(slot, frame);
         assert!(self.model.dev.corrupt_stored_frame(slot, byte));
-        self.model_extra_accesses += PARAMS.index_geometry().levels as u64;
-        let at = frame_at as usize + byte % len;
-        let w = &mut self.rtl.mem.words[at / 8];
-        *w ^= 0x5a << (8 * (at % 8));
+        let at = at as usize + byte % len;
+        self.rtl.mem.words[at / 8] ^= 0x5a << (8 * (at % 8));
     }
 }
 
@@ -270,15 +262,6 @@ fn frame_of(page: &Page) -> Vec<u8> {
     let mut f = Vec::new();
     compress_page(page, &mut f);
     f
-}
-
-/// The device-memory address of the first frame word the last command wrote.
-fn frame_written(mem: &DevMem, from: usize) -> u64 {
-    mem.log[from..]
-        .iter()
-        .find(|(w, a)| *w && (*a as u64) < PARAMS.index_base())
-        .map(|(_, a)| *a as u64)
-        .expect("no frame written")
 }
 
 #[test]
@@ -318,13 +301,11 @@ fn commands_match_the_model() {
     assert_eq!((o.status, o.info), (Status::Ok as u8, 1));
     eprintln!("STORE zero page: {} cycles", o.cycles);
     t.check(cmd(Opcode::Store, 0, 6, 1, a(&t, 1), 0));
-    let from = t.rtl.mem.log.len();
     let o = t.check(cmd(Opcode::Store, 0, 7, 1, a(&t, 2), 0));
     let frame = frame_of(&text);
     assert_eq!((o.status, o.result), (Status::Ok as u8, frame.len() as u32));
     eprintln!("STORE text page ({} bytes): {} cycles", frame.len(), o.cycles);
-    let frame_at = frame_written(&t.rtl.mem, from);
-    assert!(t.rtl.mem.bytes(frame_at, frame.len()) == frame, "stored frame differs");
+    t.same_frame_location(7, &frame);
     let o = t.check(cmd(Opcode::Store, 0, 8, 1, a(&t, 3), 0));
     assert_eq!(o.status, Status::Incompressible as u8);
     // Three pages, the middle one same-filled.
@@ -363,7 +344,7 @@ fn commands_match_the_model() {
     t.check(cmd(Opcode::Stats, 0, 0, 0, UNMAPPED, 4096));
 
     // A corrupted frame: CORRUPT, and nothing written to the host.
-    t.corrupt(7, 0, frame_at, frame.len());
+    t.corrupt(7, &frame, 0);
     t.put_page(5, &zero[..]);
     let o = t.check(cmd(Opcode::Load, 0, 7, 1, a(&t, 5), 0));
     assert_eq!(o.status, Status::Corrupt as u8);
@@ -406,7 +387,7 @@ fn commands_match_the_model() {
 
 #[test]
 fn executor_verilog_lints() {
-    let v = executor_verilog(&PARAMS);
+    let v = executor_verilog::<ALLOC_BITS>(&PARAMS);
     assert!(v.contains("module top"));
     pagepress_rtl::lint::lint_verilog("executor", &format!("/* verilator lint_off DECLFILENAME */\n{v}"))
         .unwrap();
