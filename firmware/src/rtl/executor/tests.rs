@@ -393,3 +393,130 @@ fn executor_verilog_lints() {
         .unwrap();
 }
 
+
+/// A seeded random command stream (every opcode, flags, ranges across index
+/// leaves, host ranges that run past the mapping, a corrupted frame), with
+/// the host and device memories pausing at random, against the model.
+#[test]
+fn random_commands_match_the_model() {
+    let mut t = Twin::new(7, true);
+    let mut rng = SplitMix64(0x5eed_e7ec);
+    let byte_fill = [0x42u8; PAGE_SIZE];
+    let word: Vec<u8> = 0x8000_0000_0000_0001u64.to_le_bytes().repeat(PAGE_SIZE / 8);
+    let sources: [&[u8]; 5] = [
+        &SyntheticClass::Zero.page(0)[..],
+        &word,
+        &SyntheticClass::Text.page(3)[..],
+        &SyntheticClass::Random.page(1)[..],
+        &byte_fill,
+    ];
+    for (i, p) in sources.iter().enumerate() {
+        t.put_page(i, p);
+    }
+    let slots = [0u32, 1, 2, 3, 4, 5, 64, 65, 66, 130, 200, 201];
+    let mut seen = std::collections::HashSet::new();
+    let mut corrupted = false;
+    // The first slot of the last successful STORE: LOADs go there half the time.
+    let mut stored = 0u32;
+    for step in 0..40 {
+        let slot = slots[rng.below(slots.len() as u64) as usize];
+        let load_slot = if rng.below(2) == 0 { stored } else { slot };
+        let nr = 1 + rng.below(PARAMS.max_nr_pages as u64) as u16;
+        let c = match rng.below(20) {
+            0..=6 => {
+                let src = rng.below(5) as usize;
+                // Mostly text pages, which make frames.
+                let src = if rng.below(2) == 0 { 2 } else { src };
+                cmd(Opcode::Store, 0, slot, nr, t.page_addr(src), 0)
+            }
+            7..=11 => {
+                let flags = [0, 0, CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME][rng.below(4) as usize]
+                    | if rng.below(4) == 0 { CMD_FLAG_EXCLUSIVE } else { 0 };
+                let nr = if flags & CMD_FLAG_RAW_FRAME != 0 { 1 } else { nr.min(3) };
+                let len = [100, 2000, 8192][rng.below(3) as usize];
+                let to = t.page_addr(5 + rng.below(3) as usize);
+                cmd(Opcode::Load, flags, load_slot, nr, to, len)
+            }
+            12 => cmd(Opcode::ReadForWriteback, 0, slot, nr.min(2), t.page_addr(6), 0),
+            13 | 14 => cmd(Opcode::Invalidate, 0, slot, nr, 0, 0),
+            15 => cmd(Opcode::Stats, 0, 0, 0, t.page_addr(7), 4096),
+            16 => cmd(Opcode::Load, 0, load_slot, 1, UNMAPPED, 0),
+            17 => cmd(Opcode::Store, 0, slot, nr, t.page_addr(HOST_PAGES - 1), 0),
+            18 if step > 30 => cmd(Opcode::Reset, 0, 0, 0, 0, 0),
+            _ => cmd(Opcode::Nop, rng.below(4) as u8, 0, 0, 0, 0),
+        };
+        if !corrupted && step > 20 {
+            let text = frame_of(&SyntheticClass::Text.page(3));
+            if let Some(s) = slots.iter().find(|&&s| t.model.dev.frame_location(s).is_some()) {
+                if t.model.dev.frame_location(*s).unwrap().1 as usize == text.len() {
+                    let s = *s;
+                    t.corrupt(s, &text, 3);
+                    corrupted = true;
+                    let o = t.check(cmd(Opcode::Load, 0, s, 1, t.page_addr(6), 0));
+                    seen.insert((Opcode::Load as u8, o.status));
+                }
+            }
+        }
+        let o = t.check(c);
+        if c.opcode == Opcode::Store as u8 && o.status == Status::Ok as u8 {
+            stored = c.slot;
+        }
+        seen.insert((c.opcode, o.status));
+    }
+    // The stream reached the interesting outcomes.
+    for want in [
+        (Opcode::Store as u8, Status::Ok),
+        (Opcode::Store as u8, Status::Incompressible),
+        (Opcode::Store as u8, Status::DmaFault),
+        (Opcode::Load as u8, Status::Ok),
+        (Opcode::Load as u8, Status::NotFound),
+        (Opcode::Load as u8, Status::Corrupt),
+    ] {
+        assert!(seen.contains(&(want.0, want.1 as u8)), "never saw {want:?} in {seen:?}");
+    }
+}
+
+/// The CSR's side doors: `clear_stats` zeroes every counter but the two
+/// gauges; `reset_entries` drops every entry (holding `cmd_ready` low while it
+/// runs) and frees all device memory.
+#[test]
+fn reset_entries_and_clear_stats() {
+    let mut rtl = Rtl::new(&PARAMS, 3, false);
+    rtl.host.map(0x10_0000, 2 * PAGE_SIZE);
+    rtl.host.write(0x10_0000, &SyntheticClass::Text.page(0)[..]);
+    for slot in [1, 70] {
+        let o = rtl.exec(&cmd(Opcode::Store, 0, slot, 2, 0x10_0000, 0));
+        assert_eq!(o.status, Status::Ok as u8);
+    }
+    let entries = StatCounter::Entries as usize;
+    let used = StatCounter::DevmemUsed as usize;
+    assert_eq!(rtl.stat(entries), 4);
+    let used_bytes = rtl.stat(used);
+    assert!(used_bytes > 0);
+    assert_eq!(rtl.stat(StatCounter::StoreCmds as usize), 2);
+    rtl.cycle(|u| u.clear_stats.next = true);
+    rtl.cycle(|u| u.clear_stats.next = false);
+    for c in StatCounter::ALL {
+        let want = match c {
+            StatCounter::Entries => 4,
+            StatCounter::DevmemUsed => used_bytes,
+            _ => 0,
+        };
+        assert_eq!(rtl.stat(c as usize), want, "{} after clear_stats", c.name());
+    }
+    rtl.cycle(|u| u.reset_entries.next = true);
+    rtl.cycle(|u| {
+        u.reset_entries.next = false;
+    });
+    let mut busy = 0;
+    while !rtl.cycle(|u| u.cmd_ready.val()) {
+        busy += 1;
+        assert!(busy < 10_000, "reset_entries never finished");
+    }
+    assert!(busy > 0, "cmd_ready stayed high during reset_entries");
+    assert_eq!((rtl.stat(entries), rtl.stat(used)), (0, 0));
+    let o = rtl.exec(&cmd(Opcode::Load, 0, 1, 1, 0x10_0000, 0));
+    assert_eq!((o.status, o.info), (Status::NotFound as u8, 0));
+    // reset_entries does not complete a command.
+    assert_eq!(rtl.stat(StatCounter::ErrNotFound as usize), 1);
+}
