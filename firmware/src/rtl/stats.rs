@@ -67,9 +67,8 @@ impl Stats {
     /// Counters for a device whose allocation unit is `alloc_unit` bytes (a power of two).
     pub fn new(alloc_unit: u32) -> Self {
         assert!(alloc_unit.is_power_of_two());
-        let gauge = |i: usize| {
-            i == StatCounter::Entries as usize || i == StatCounter::DevmemUsed as usize
-        };
+        let gauge =
+            |i: usize| i == StatCounter::Entries as usize || i == StatCounter::DevmemUsed as usize;
         Stats {
             clock: Default::default(),
             bump_valid: Default::default(),

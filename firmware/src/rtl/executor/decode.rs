@@ -167,8 +167,7 @@ impl Logic for CmdDecode {
         self.slot_bad.next =
             (self.slot_wide.wide.val() + self.nr_wide.wide.val()) > self.max_slots.val();
         self.raw.next = (self.flags.val() & self.flag_raw.val()) != self.no_flags.val();
-        self.exclusive.next =
-            (self.flags.val() & self.flag_exclusive.val()) != self.no_flags.val();
+        self.exclusive.next = (self.flags.val() & self.flag_exclusive.val()) != self.no_flags.val();
         self.writeback.next = self.opcode.val() == self.op_writeback.val();
 
         self.act.next = self.act_finish.val();
@@ -300,7 +299,17 @@ mod tests {
             nr_pages: pick(rng, &[0, 1, 2, 15, 16, 17, 0xffff], 1 << 16) as u16,
             slot: pick(
                 rng,
-                &[0, 1, 983, 984, 985, 999, 1000, u32::MAX as u64 - 1, u32::MAX as u64],
+                &[
+                    0,
+                    1,
+                    983,
+                    984,
+                    985,
+                    999,
+                    1000,
+                    u32::MAX as u64 - 1,
+                    u32::MAX as u64,
+                ],
                 1 << 32,
             ) as u32,
             len: pick(rng, &[0, 167, 168, 169, u32::MAX as u64], 1 << 32) as u32,

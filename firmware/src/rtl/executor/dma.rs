@@ -139,7 +139,9 @@ impl Default for DmaEngine {
 impl Logic for DmaEngine {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, is_write, addr_q, len_q, left, beat, ok_q);
+        dff_setup!(
+            self, clock, state, is_write, addr_q, len_q, left, beat, ok_q
+        );
         self.done_q.clock.next = self.clock.val();
         self.done_q.d.next = false;
         self.at_last.next = self.left.q.val() <= self.beat_bytes.val();

@@ -94,7 +94,10 @@ mod tests {
         let frames: Vec<(Vec<u64>, bool)> = (0..80u64)
             .map(|f| {
                 let n = 1 + rng.below(6) as usize;
-                ((0..n as u64).map(|b| f << 8 | b).collect(), rng.below(2) == 0)
+                (
+                    (0..n as u64).map(|b| f << 8 | b).collect(),
+                    rng.below(2) == 0,
+                )
             })
             .collect();
         let want: Vec<Vec<u64>> = frames.iter().filter(|f| f.1).map(|f| f.0.clone()).collect();

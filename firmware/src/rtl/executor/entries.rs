@@ -28,10 +28,10 @@
 
 use super::k;
 use super::narrow::Narrow;
-use pagepress_rtl::compressor::widen::ZeroExtend;
 use crate::rtl::alloc::{OP_ALLOC, OP_CLEAR, OP_FREE, UnitAlloc};
 use crate::rtl::index::SlotIndex;
 use pagepress_abi::EntryKind;
+use pagepress_rtl::compressor::widen::ZeroExtend;
 use rust_hdl::prelude::*;
 
 pub const E_LOOKUP: u64 = 0;
@@ -215,8 +215,23 @@ impl<const ALLOC_BITS: usize> Logic for EntryStore<ALLOC_BITS> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, cur, slot, kind, value, ix_op, al_op, al_start, al_n, issued, acc,
-            ok_q, res_kind_q, res_value_q, unit_q
+            self,
+            clock,
+            state,
+            cur,
+            slot,
+            kind,
+            value,
+            ix_op,
+            al_op,
+            al_start,
+            al_n,
+            issued,
+            acc,
+            ok_q,
+            res_kind_q,
+            res_value_q,
+            unit_q
         );
         self.done_q.clock.next = self.clock.val();
         self.done_q.d.next = false;
@@ -258,7 +273,8 @@ impl<const ALLOC_BITS: usize> Logic for EntryStore<ALLOC_BITS> {
         if self.cur.q.val() == self.e_insert.val() {
             self.free_len.next = self.value.q.val().get_bits::<32>(32);
         }
-        self.units_wide.next = (self.free_len.val() + self.unit_round.val()) >> self.unit_shift.val();
+        self.units_wide.next =
+            (self.free_len.val() + self.unit_round.val()) >> self.unit_shift.val();
         self.free_units.wide.next = self.units_wide.val();
         self.accesses_wide.narrow.next = self.index.accesses.val();
 
@@ -389,9 +405,10 @@ mod tests {
     fn encode(e: Entry) -> (u64, u64) {
         match e {
             Entry::SameFilled(w) => (EntryKind::SameFilled as u64, w),
-            Entry::Compressed { unit, len } => {
-                (EntryKind::Compressed as u64, unit as u64 | (len as u64) << 32)
-            }
+            Entry::Compressed { unit, len } => (
+                EntryKind::Compressed as u64,
+                unit as u64 | (len as u64) << 32,
+            ),
         }
     }
 
@@ -552,9 +569,21 @@ mod tests {
             if op == E_ALLOC && want.0 {
                 assert_eq!(got.3, want.2, "step {step}: unit");
             }
-            assert_eq!(got.4, m.index.take_accesses(), "step {step}: op {op}: accesses");
-            assert_eq!(uut.entries.val().to_u64(), m.index.len(), "step {step}: entries");
-            assert_eq!(uut.used.val().index() as u32, m.alloc.used(), "step {step}: used");
+            assert_eq!(
+                got.4,
+                m.index.take_accesses(),
+                "step {step}: op {op}: accesses"
+            );
+            assert_eq!(
+                uut.entries.val().to_u64(),
+                m.index.len(),
+                "step {step}: entries"
+            );
+            assert_eq!(
+                uut.used.val().index() as u32,
+                m.alloc.used(),
+                "step {step}: used"
+            );
         }
         assert!(seen_full, "the index never filled up");
     }

@@ -33,7 +33,10 @@ fn block_header(block_type: u8) -> u64 {
 
 /// Beat 0: the frame header, then the block header's first byte.
 fn beat0(block_type: u8) -> u64 {
-    let hdr = FRAME_HEADER.iter().rev().fold(0u64, |acc, &b| acc << 8 | b as u64);
+    let hdr = FRAME_HEADER
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| acc << 8 | b as u64);
     hdr | block_header(block_type) << (8 * FRAME_HEADER_SIZE)
 }
 
@@ -140,8 +143,12 @@ mod tests {
     fn fill_frames_decode_to_the_filled_page() {
         let mut uut = FillFrame::default();
         uut.connect_all();
-        for word in [0u64, 0x4242_4242_4242_4242, 0x0102_0304_0506_0708, 0xff00_0000_0000_00ff]
-        {
+        for word in [
+            0u64,
+            0x4242_4242_4242_4242,
+            0x0102_0304_0506_0708,
+            0xff00_0000_0000_00ff,
+        ] {
             let page: Vec<u8> = word.to_le_bytes().repeat(PAGE_SIZE / 8);
             uut.word.next = word.to_bits();
             tick(&mut uut, |u| &mut u.clock);

@@ -204,7 +204,9 @@ impl Logic for FramePort {
 
         // Write: the stream's beats straight to memory.
         self.in_ready.next = self.mem_req_ready.val() & (self.mode.q.val() == self.m_write.val());
-        if (self.mode.q.val() == self.m_write.val()) & self.mem_req_ready.val() & self.in_valid.val()
+        if (self.mode.q.val() == self.m_write.val())
+            & self.mem_req_ready.val()
+            & self.in_valid.val()
         {
             self.addr_q.d.next = self.addr_q.q.val() + self.word_addr.val();
             if self.in_last.val() {
@@ -274,7 +276,8 @@ mod tests {
                     u.in_data.next = words[sent.min(words.len() - 1)].to_bits();
                     u.in_last.next = sent + 1 == words.len();
                     let tail = len - 8 * (words.len() - 1);
-                    u.in_bytes.next = (if sent + 1 == words.len() { tail } else { 8 } as u64).to_bits();
+                    u.in_bytes.next =
+                        (if sent + 1 == words.len() { tail } else { 8 } as u64).to_bits();
                     settle(u);
                     if offer && u.in_ready.val() {
                         sent += 1;
@@ -286,7 +289,10 @@ mod tests {
                 }
             }
             uut.in_valid.next = false;
-            assert!(done && sent == words.len(), "write of {len} bytes did not finish");
+            assert!(
+                done && sent == words.len(),
+                "write of {len} bytes did not finish"
+            );
             // The bytes past the frame's end are written as zeros.
             let mut words = words;
             let tail = len - 8 * (words.len() - 1);

@@ -45,9 +45,7 @@
 //! frame, from its read request to the decoder's verdict.
 
 use super::beat_source::{SRC_BUFFER, SRC_FILL, SRC_STATS};
-use super::decode::{
-    ACT_INVALIDATE, ACT_LOAD, ACT_RESET, ACT_STATS, ACT_STORE, CmdDecode,
-};
+use super::decode::{ACT_INVALIDATE, ACT_LOAD, ACT_RESET, ACT_STATS, ACT_STORE, CmdDecode};
 use super::entries::{E_ALLOC, E_CLEAR, E_INSERT, E_LOOKUP, E_REMOVE, E_REMOVE_IF};
 use super::k;
 use super::narrow::Narrow;
@@ -528,12 +526,56 @@ impl Logic for Sequencer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, ret, rm_ret, c_opcode, c_flags, c_nr, c_slot, c_addr, c_len, pg,
-            n_loop, haddr, removed, bytes, fills, status_q, result_q, info_q, fin_bump, fin_idx,
-            fin_n, e_issued, e_op_q, e_slot_q, e_kind_q, e_value_q, e_units_q, rm_cmp, flen,
-            funit, cycles, resetting, bump_v, bump_i, bump_n_q, dma_start_q, dma_write_q,
-            dma_addr_q, dma_len_q, src_q, fp_rd_start_q, fp_wr_start_q, fp_addr_q, fp_len_q,
-            page_start_q, discard_q, buf_restart_q, done_q
+            self,
+            clock,
+            state,
+            ret,
+            rm_ret,
+            c_opcode,
+            c_flags,
+            c_nr,
+            c_slot,
+            c_addr,
+            c_len,
+            pg,
+            n_loop,
+            haddr,
+            removed,
+            bytes,
+            fills,
+            status_q,
+            result_q,
+            info_q,
+            fin_bump,
+            fin_idx,
+            fin_n,
+            e_issued,
+            e_op_q,
+            e_slot_q,
+            e_kind_q,
+            e_value_q,
+            e_units_q,
+            rm_cmp,
+            flen,
+            funit,
+            cycles,
+            resetting,
+            bump_v,
+            bump_i,
+            bump_n_q,
+            dma_start_q,
+            dma_write_q,
+            dma_addr_q,
+            dma_len_q,
+            src_q,
+            fp_rd_start_q,
+            fp_wr_start_q,
+            fp_addr_q,
+            fp_len_q,
+            page_start_q,
+            discard_q,
+            buf_restart_q,
+            done_q
         );
         // Pulses last one cycle.
         self.bump_v.d.next = false;
@@ -583,7 +625,8 @@ impl Logic for Sequencer {
         if self.f_is_fill.val() {
             self.raw_len.next = self.fill_len.val();
         }
-        self.units_wide.next = (self.frame_len.val() + self.unit_round.val()) >> self.unit_shift.val();
+        self.units_wide.next =
+            (self.frame_len.val() + self.unit_round.val()) >> self.unit_shift.val();
         self.frame_units.wide.next = self.units_wide.val();
         self.store_addr.next = self.e_unit.val() << self.unit_shift.val();
         self.load_addr.next = self.f_unit.val() << self.unit_shift.val();

@@ -72,9 +72,14 @@ impl Model {
 
     fn exec(&mut self, cmd: &Command) -> Completion {
         let tail = self.sq.push(cmd);
-        self.dev.bar0_write(queues::reg(0, queues::SQ_TAIL_DB), tail);
-        let c = self.cq.pop().expect("the inline model completes at the doorbell");
-        self.dev.bar0_write(queues::reg(0, queues::CQ_HEAD_DB), self.cq.head());
+        self.dev
+            .bar0_write(queues::reg(0, queues::SQ_TAIL_DB), tail);
+        let c = self
+            .cq
+            .pop()
+            .expect("the inline model completes at the doorbell");
+        self.dev
+            .bar0_write(queues::reg(0, queues::CQ_HEAD_DB), self.cq.head());
         c
     }
 }
@@ -137,7 +142,11 @@ impl Rtl {
                 settle(u);
                 let accepted = !taken && u.cmd_ready.val();
                 let done = u.done.val().then(|| {
-                    (u.status.val().to_u8(), u.result.val().index() as u32, u.info.val().index() as u32)
+                    (
+                        u.status.val().to_u8(),
+                        u.result.val().index() as u32,
+                        u.info.val().index() as u32,
+                    )
                 });
                 (accepted, done)
             });
@@ -148,7 +157,12 @@ impl Rtl {
             if let Some((status, result, info)) = done {
                 assert!(taken, "done before the command was taken");
                 assert!(self.host.idle(), "a DMA transfer outlived its command");
-                return Outcome { status, result, info, cycles };
+                return Outcome {
+                    status,
+                    result,
+                    info,
+                    cycles,
+                };
             }
             assert!(cycles < 200_000, "{cmd:?} did not complete");
         }
@@ -172,11 +186,7 @@ impl Twin {
         let (model, data) = Model::new(&PARAMS);
         let mut rtl = Rtl::new(&PARAMS, seed, stall);
         rtl.host.map(data.iova(), data.len());
-        Twin {
-            rtl,
-            model,
-            data,
-        }
+        Twin { rtl, model, data }
     }
 
     fn page_addr(&self, i: usize) -> u64 {
@@ -222,11 +232,19 @@ impl Twin {
         self.data.read_bytes(0, &mut model_now);
         self.rtl.host.write(self.data.iova(), &model_now);
         for c in StatCounter::ALL {
-            if matches!(c, StatCounter::CompressCycles | StatCounter::DecompressCycles) {
+            if matches!(
+                c,
+                StatCounter::CompressCycles | StatCounter::DecompressCycles
+            ) {
                 continue;
             }
             let want = self.model.dev.stat(c);
-            assert_eq!(self.rtl.stat(c as usize), want, "{ctx}: counter {}", c.name());
+            assert_eq!(
+                self.rtl.stat(c as usize),
+                want,
+                "{ctx}: counter {}",
+                c.name()
+            );
         }
         got
     }
@@ -236,7 +254,10 @@ impl Twin {
     fn same_frame_location(&self, slot: u32, frame: &[u8]) -> (u64, usize) {
         let (at, len) = self.model.dev.frame_location(slot).expect("a stored frame");
         assert_eq!(len as usize, frame.len());
-        assert!(self.rtl.mem.bytes(at, frame.len()) == frame, "slot {slot}: frame not at {at:#x}");
+        assert!(
+            self.rtl.mem.bytes(at, frame.len()) == frame,
+            "slot {slot}: frame not at {at:#x}"
+        );
         (at, frame.len())
     }
 
@@ -282,16 +303,40 @@ fn commands_match_the_model() {
     // Commands that fail their checks.
     for c in [
         cmd(Opcode::Nop, 0, 0, 0, 0, 0),
-        Command { opcode: Opcode::ALL.len() as u8, ..cmd(Opcode::Nop, 0, 0, 1, 0, 0) },
+        Command {
+            opcode: Opcode::ALL.len() as u8,
+            ..cmd(Opcode::Nop, 0, 0, 1, 0, 0)
+        },
         cmd(Opcode::Nop, 0x80, 0, 1, 0, 0),
         cmd(Opcode::Store, CMD_FLAG_EXCLUSIVE, 5, 1, a(&t, 0), 0),
         cmd(Opcode::Store, 0, 5, 0, a(&t, 0), 0),
-        cmd(Opcode::Store, 0, 5, PARAMS.max_nr_pages as u16 + 1, a(&t, 0), 0),
+        cmd(
+            Opcode::Store,
+            0,
+            5,
+            PARAMS.max_nr_pages as u16 + 1,
+            a(&t, 0),
+            0,
+        ),
         cmd(Opcode::Store, 0, PARAMS.max_slots - 1, 2, a(&t, 0), 0),
         cmd(Opcode::Load, CMD_FLAG_RAW_FRAME, 5, 2, a(&t, 5), 8192),
-        cmd(Opcode::ReadForWriteback, CMD_FLAG_EXCLUSIVE, 5, 1, a(&t, 5), 0),
+        cmd(
+            Opcode::ReadForWriteback,
+            CMD_FLAG_EXCLUSIVE,
+            5,
+            1,
+            a(&t, 5),
+            0,
+        ),
         cmd(Opcode::Invalidate, 0, PARAMS.max_slots, 1, 0, 0),
-        cmd(Opcode::Stats, 0, 0, 0, a(&t, 7), STATS_SNAPSHOT_SIZE as u32 - 1),
+        cmd(
+            Opcode::Stats,
+            0,
+            0,
+            0,
+            a(&t, 7),
+            STATS_SNAPSHOT_SIZE as u32 - 1,
+        ),
     ] {
         t.check(c);
     }
@@ -304,7 +349,11 @@ fn commands_match_the_model() {
     let o = t.check(cmd(Opcode::Store, 0, 7, 1, a(&t, 2), 0));
     let frame = frame_of(&text);
     assert_eq!((o.status, o.result), (Status::Ok as u8, frame.len() as u32));
-    eprintln!("STORE text page ({} bytes): {} cycles", frame.len(), o.cycles);
+    eprintln!(
+        "STORE text page ({} bytes): {} cycles",
+        frame.len(),
+        o.cycles
+    );
     t.same_frame_location(7, &frame);
     let o = t.check(cmd(Opcode::Store, 0, 8, 1, a(&t, 3), 0));
     assert_eq!(o.status, Status::Incompressible as u8);
@@ -313,7 +362,10 @@ fn commands_match_the_model() {
 
     // LOAD back into host page 5..
     let o = t.check(cmd(Opcode::Load, 0, 7, 1, a(&t, 5), 0));
-    assert!(t.host_bytes(5, PAGE_SIZE) == text[..], "loaded page differs");
+    assert!(
+        t.host_bytes(5, PAGE_SIZE) == text[..],
+        "loaded page differs"
+    );
     eprintln!("LOAD text page: {} cycles", o.cycles);
     let o = t.check(cmd(Opcode::Load, 0, 5, 1, a(&t, 6), 0));
     eprintln!("LOAD zero page: {} cycles", o.cycles);
@@ -328,7 +380,10 @@ fn commands_match_the_model() {
     let o = t.check(cmd(Opcode::Load, CMD_FLAG_RAW_FRAME, 6, 1, a(&t, 6), 8192));
     assert_eq!(o.result, MAX_FRAME_SIZE as u32);
     let o = t.check(cmd(Opcode::Load, CMD_FLAG_RAW_FRAME, 7, 1, a(&t, 6), 100));
-    assert_eq!((o.status, o.result), (Status::BufferTooSmall as u8, frame.len() as u32));
+    assert_eq!(
+        (o.status, o.result),
+        (Status::BufferTooSmall as u8, frame.len() as u32)
+    );
     // NOT_FOUND, at the first and at a later page.
     t.check(cmd(Opcode::Load, 0, 9, 1, a(&t, 5), 0));
     let o = t.check(cmd(Opcode::Load, 0, 7, 3, a(&t, 5), 0));
@@ -348,14 +403,24 @@ fn commands_match_the_model() {
     t.put_page(5, &zero[..]);
     let o = t.check(cmd(Opcode::Load, 0, 7, 1, a(&t, 5), 0));
     assert_eq!(o.status, Status::Corrupt as u8);
-    assert!(t.host_bytes(5, PAGE_SIZE) == zero[..], "a corrupt page reached the host");
+    assert!(
+        t.host_bytes(5, PAGE_SIZE) == zero[..],
+        "a corrupt page reached the host"
+    );
 
     // Exclusive LOAD removes; INVALIDATE counts what it removes.
     t.check(cmd(Opcode::Load, CMD_FLAG_EXCLUSIVE, 10, 3, a(&t, 5), 0));
     t.check(cmd(Opcode::Load, 0, 10, 1, a(&t, 5), 0));
     let o = t.check(cmd(Opcode::Invalidate, 0, 4, 4, 0, 0));
     assert_eq!(o.result, 3);
-    t.check(cmd(Opcode::Stats, 0, 0, 0, a(&t, 7), STATS_SNAPSHOT_SIZE as u32));
+    t.check(cmd(
+        Opcode::Stats,
+        0,
+        0,
+        0,
+        a(&t, 7),
+        STATS_SNAPSHOT_SIZE as u32,
+    ));
 
     // NO_SPACE: the index holds 4 leaves of 64 slots; the second page of this
     // STORE needs a fifth (its first page's entry is rolled back).
@@ -369,7 +434,14 @@ fn commands_match_the_model() {
     let mut s = 192;
     loop {
         s += 1;
-        let o = t.check(cmd(Opcode::Store, 0, s, 1, a(&t, 2 + 2 * (s as usize % 2)), 0));
+        let o = t.check(cmd(
+            Opcode::Store,
+            0,
+            s,
+            1,
+            a(&t, 2 + 2 * (s as usize % 2)),
+            0,
+        ));
         if o.status == Status::NoSpace as u8 {
             break;
         }
@@ -389,10 +461,12 @@ fn commands_match_the_model() {
 fn executor_verilog_lints() {
     let v = executor_verilog::<ALLOC_BITS>(&PARAMS);
     assert!(v.contains("module top"));
-    pagepress_rtl::lint::lint_verilog("executor", &format!("/* verilator lint_off DECLFILENAME */\n{v}"))
-        .unwrap();
+    pagepress_rtl::lint::lint_verilog(
+        "executor",
+        &format!("/* verilator lint_off DECLFILENAME */\n{v}"),
+    )
+    .unwrap();
 }
-
 
 /// A seeded random command stream (every opcode, flags, ranges across index
 /// leaves, host ranges that run past the mapping, a corrupted frame), with
@@ -431,13 +505,28 @@ fn random_commands_match_the_model() {
             }
             7..=11 => {
                 let flags = [0, 0, CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME][rng.below(4) as usize]
-                    | if rng.below(4) == 0 { CMD_FLAG_EXCLUSIVE } else { 0 };
-                let nr = if flags & CMD_FLAG_RAW_FRAME != 0 { 1 } else { nr.min(3) };
+                    | if rng.below(4) == 0 {
+                        CMD_FLAG_EXCLUSIVE
+                    } else {
+                        0
+                    };
+                let nr = if flags & CMD_FLAG_RAW_FRAME != 0 {
+                    1
+                } else {
+                    nr.min(3)
+                };
                 let len = [100, 2000, 8192][rng.below(3) as usize];
                 let to = t.page_addr(5 + rng.below(3) as usize);
                 cmd(Opcode::Load, flags, load_slot, nr, to, len)
             }
-            12 => cmd(Opcode::ReadForWriteback, 0, slot, nr.min(2), t.page_addr(6), 0),
+            12 => cmd(
+                Opcode::ReadForWriteback,
+                0,
+                slot,
+                nr.min(2),
+                t.page_addr(6),
+                0,
+            ),
             13 | 14 => cmd(Opcode::Invalidate, 0, slot, nr, 0, 0),
             15 => cmd(Opcode::Stats, 0, 0, 0, t.page_addr(7), 4096),
             16 => cmd(Opcode::Load, 0, load_slot, 1, UNMAPPED, 0),
@@ -445,17 +534,19 @@ fn random_commands_match_the_model() {
             18 if step > 30 => cmd(Opcode::Reset, 0, 0, 0, 0, 0),
             _ => cmd(Opcode::Nop, rng.below(4) as u8, 0, 0, 0, 0),
         };
-        if !corrupted && step > 20 {
-            let text = frame_of(&SyntheticClass::Text.page(3));
-            if let Some(s) = slots.iter().find(|&&s| t.model.dev.frame_location(s).is_some()) {
-                if t.model.dev.frame_location(*s).unwrap().1 as usize == text.len() {
-                    let s = *s;
-                    t.corrupt(s, &text, 3);
-                    corrupted = true;
-                    let o = t.check(cmd(Opcode::Load, 0, s, 1, t.page_addr(6), 0));
-                    seen.insert((Opcode::Load as u8, o.status));
-                }
-            }
+        // Once, corrupt a stored text frame and load it.
+        let text = frame_of(&SyntheticClass::Text.page(3));
+        let text_slot = slots.iter().copied().find(|&s| {
+            t.model
+                .dev
+                .frame_location(s)
+                .is_some_and(|(_, len)| len as usize == text.len())
+        });
+        if let Some(s) = text_slot.filter(|_| !corrupted && step > 20) {
+            t.corrupt(s, &text, 3);
+            corrupted = true;
+            let o = t.check(cmd(Opcode::Load, 0, s, 1, t.page_addr(6), 0));
+            seen.insert((Opcode::Load as u8, o.status));
         }
         let o = t.check(c);
         if c.opcode == Opcode::Store as u8 && o.status == Status::Ok as u8 {
@@ -472,7 +563,10 @@ fn random_commands_match_the_model() {
         (Opcode::Load as u8, Status::NotFound),
         (Opcode::Load as u8, Status::Corrupt),
     ] {
-        assert!(seen.contains(&(want.0, want.1 as u8)), "never saw {want:?} in {seen:?}");
+        assert!(
+            seen.contains(&(want.0, want.1 as u8)),
+            "never saw {want:?} in {seen:?}"
+        );
     }
 }
 

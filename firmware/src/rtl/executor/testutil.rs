@@ -175,7 +175,8 @@ impl HostMem {
                     for (i, c) in bytes.chunks(8).enumerate() {
                         let mut w = [0u8; 8];
                         w[..c.len()].copy_from_slice(c);
-                        self.rbeats.push_back((u64::from_le_bytes(w), i + 1 == n, false));
+                        self.rbeats
+                            .push_back((u64::from_le_bytes(w), i + 1 == n, false));
                     }
                 } else {
                     self.rbeats.push_back((0, true, true));
@@ -303,12 +304,16 @@ impl DevMem {
         if valid && self.drv_ready {
             assert_eq!(addr % 8, 0, "unaligned device-memory address {addr:#x}");
             let w = (addr / 8) as usize;
-            assert!(w < self.words.len(), "device-memory address {addr:#x} out of range");
+            assert!(
+                w < self.words.len(),
+                "device-memory address {addr:#x} out of range"
+            );
             self.log.push((write, addr));
             if write {
                 self.words[w] = wdata;
             } else {
-                self.pending.push_back((self.now + self.latency, self.words[w]));
+                self.pending
+                    .push_back((self.now + self.latency, self.words[w]));
             }
         }
         self.now += 1;
