@@ -40,9 +40,11 @@
 //!   entry `f` present). A node is empty when its mask is 0; allocating a node
 //!   zeroes its mask, so device memory is never initialised.
 //! - [`NodePool`]: the free-node stack and bump pointer (the model's order).
-//! - [`SlotPort`]: word reads and writes of one node slot in device memory.
-//!   Node `k` is at `index_base + k * 1024`, slot `f` at `+ 16 f`; interior
-//!   word 0 = child node number, leaf word 0 = value, word 1 = kind.
+//! - [`SlotPath`]: the slot's top index and its field at the walk's level,
+//!   and the device-memory address of that field's slot in the walk's node:
+//!   node `k` is at `index_base + k * 1024`, slot `f` at `+ 16 f`.
+//! - [`SlotPort`]: word reads and writes of one node slot in device memory:
+//!   interior word 0 = child node number, leaf word 0 = value, word 1 = kind.
 //!
 //! The control FSM walks the tree as the model does. A walk visits a node by
 //! reading its mask (one access counted); a present child costs one memory
@@ -78,16 +80,18 @@
 //! (`n = 2`) looks a slot up in `2L + 12` cycles.
 
 mod node_pool;
+mod slot_path;
 mod slot_port;
 #[cfg(test)]
 mod tests;
 mod top_table;
 
 pub use node_pool::NodePool;
+pub use slot_path::SlotPath;
 pub use slot_port::SlotPort;
 pub use top_table::TopTable;
 
-use crate::params::{INDEX_FANOUT, INDEX_FANOUT_BITS, INDEX_NODE_BYTES, INDEX_SLOT_BYTES};
+use crate::params::{INDEX_FANOUT, INDEX_NODE_BYTES};
 use pagepress_abi::EntryKind;
 use pagepress_rtl::compressor::widen::ZeroExtend;
 use rust_hdl::prelude::*;
@@ -105,8 +109,8 @@ pub const NODE_NO_BITS: usize = 16;
 pub type NodeNo = Bits<NODE_NO_BITS>;
 /// Most levels of nodes below the top (`DeviceParams::check` refuses more).
 pub const MAX_LEVELS: usize = 3;
-/// Bits of the slot per level, as a width.
-const FIELD_BITS: usize = INDEX_FANOUT_BITS as usize;
+// One 64-bit valid mask per node.
+const _: () = assert!(INDEX_FANOUT == 64);
 
 // FSM states: `Bits<5>` constants, as in the codec cores: a rust-hdl enum
 // state register does not lint clean (its DFF module gets a 64-bit
@@ -176,25 +180,16 @@ pub struct SlotIndex<const NODE_BITS: usize, const TOP_BITS: usize> {
     top_table: TopTable<TOP_BITS>,
     masks: RAM<Bits<64>, NODE_BITS>,
     pool: NodePool<NODE_BITS>,
+    slot_path: SlotPath<TOP_BITS>,
     port: SlotPort,
-    node_wide: ZeroExtend<NODE_NO_BITS, 32>,
-    field_wide: ZeroExtend<FIELD_BITS, 32>,
     child_wide: ZeroExtend<NODE_NO_BITS, 64>,
 
-    // Geometry and layout.
+    // Constants.
     /// Levels below the top, and the level just below the top (`levels - 1`).
     levels: Constant<Bits<2>>,
     top_level: Constant<Bits<2>>,
     /// `level_no[i] = i`.
     level_no: [Constant<Bits<2>>; MAX_LEVELS],
-    /// `field_at[i]`: where the field of level `i` starts in the slot.
-    field_at: [Constant<Bits<5>>; MAX_LEVELS],
-    /// Slot bits below the top index, and in all.
-    top_at: Constant<Bits<5>>,
-    slot_bits: Constant<Bits<5>>,
-    index_base: Constant<Bits<32>>,
-    node_bytes_log2: Constant<Bits<4>>,
-    slot_bytes_log2: Constant<Bits<4>>,
     op_insert: Constant<Bits<2>>,
     op_remove: Constant<Bits<2>>,
     op_clear: Constant<Bits<2>>,
@@ -205,7 +200,6 @@ pub struct SlotIndex<const NODE_BITS: usize, const TOP_BITS: usize> {
     one_entry: Constant<Bits<32>>,
     zero32: Constant<Bits<32>>,
     zero64: Constant<Bits<64>>,
-    one64: Constant<Bits<64>>,
 
     // FSM states.
     s_idle: Constant<Bits<5>>,
@@ -237,8 +231,8 @@ pub struct SlotIndex<const NODE_BITS: usize, const TOP_BITS: usize> {
     node: DFF<NodeNo>,
     /// `node`'s mask, as read at the visit (and as updated by REMOVE).
     mask: DFF<Bits<64>>,
-    /// `path[i]`: the node visited at level `i` (REMOVE goes back up).
-    path: [DFF<NodeNo>; MAX_LEVELS],
+    /// `visited[i]`: the node visited at level `i` (REMOVE goes back up).
+    visited: [DFF<NodeNo>; MAX_LEVELS],
     /// The node just allocated, and whether it hangs from the top table.
     child: DFF<NodeNo>,
     link_top: DFF<bool>,
@@ -250,13 +244,6 @@ pub struct SlotIndex<const NODE_BITS: usize, const TOP_BITS: usize> {
     entries_q: DFF<Bits<32>>,
 
     // Combinational scratch.
-    /// Where the slot's field at `level` starts; the field; its mask bit.
-    field_start: Signal<Local, Bits<5>>,
-    field: Signal<Local, Bits<FIELD_BITS>>,
-    field_bit: Signal<Local, Bits<64>>,
-    top_index: Signal<Local, Bits<TOP_BITS>>,
-    /// Slot bits above the top index (0 for a slot in range).
-    beyond: Signal<Local, Bits<32>>,
     /// The mask read for `node` has the field's bit set.
     present: Signal<Local, bool>,
 }
@@ -271,15 +258,8 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> SlotIndex<NODE_BITS, TOP_BIT
             "levels must be 1..=3"
         );
         assert!(NODE_BITS <= NODE_NO_BITS, "node numbers are 16 bits");
-        let slot_bits = top_bits + levels * INDEX_FANOUT_BITS;
-        assert!(slot_bits < 32, "slot range too large");
-        assert!(
-            levels as usize * FIELD_BITS + TOP_BITS <= 32,
-            "top index RAM wider than the slot"
-        );
         let end = index_base + max_nodes as u64 * INDEX_NODE_BYTES;
         assert!(end <= 1 << 32, "index nodes past the 32-bit device memory");
-        assert_eq!(INDEX_FANOUT, 64, "one 64-bit mask per node");
         let c2 = |v: u64| Constant::new(v.to_bits());
         Self {
             clock: Default::default(),
@@ -306,21 +286,12 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> SlotIndex<NODE_BITS, TOP_BIT
             top_table: TopTable::new(top_bits),
             masks: Default::default(),
             pool: NodePool::new(max_nodes),
+            slot_path: SlotPath::new(levels, top_bits, index_base),
             port: Default::default(),
-            node_wide: Default::default(),
-            field_wide: Default::default(),
             child_wide: Default::default(),
             levels: c2(levels as u64),
             top_level: c2(levels as u64 - 1),
             level_no: std::array::from_fn(|i| c2(i as u64)),
-            field_at: std::array::from_fn(|i| {
-                Constant::new((i as u64 * INDEX_FANOUT_BITS as u64).to_bits())
-            }),
-            top_at: Constant::new(((levels * INDEX_FANOUT_BITS) as u64).to_bits()),
-            slot_bits: Constant::new((slot_bits as u64).to_bits()),
-            index_base: Constant::new(index_base.to_bits()),
-            node_bytes_log2: Constant::new((INDEX_NODE_BYTES.trailing_zeros() as u64).to_bits()),
-            slot_bytes_log2: Constant::new((INDEX_SLOT_BYTES.trailing_zeros() as u64).to_bits()),
             op_insert: c2(index_op::INSERT as u64),
             op_remove: c2(index_op::REMOVE as u64),
             op_clear: c2(index_op::CLEAR as u64),
@@ -331,7 +302,6 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> SlotIndex<NODE_BITS, TOP_BIT
             one_entry: Constant::new(1u64.to_bits()),
             zero32: Constant::new(0u64.to_bits()),
             zero64: Constant::new(0u64.to_bits()),
-            one64: Constant::new(1u64.to_bits()),
             s_idle: Constant::new(S_IDLE.to_bits()),
             s_clear: Constant::new(S_CLEAR.to_bits()),
             s_top: Constant::new(S_TOP.to_bits()),
@@ -357,7 +327,7 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> SlotIndex<NODE_BITS, TOP_BIT
             level: Default::default(),
             node: Default::default(),
             mask: Default::default(),
-            path: Default::default(),
+            visited: Default::default(),
             child: Default::default(),
             link_top: Default::default(),
             acc: Default::default(),
@@ -366,11 +336,6 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> SlotIndex<NODE_BITS, TOP_BIT
             res_kind_q: Default::default(),
             res_value_q: Default::default(),
             entries_q: Default::default(),
-            field_start: Default::default(),
-            field: Default::default(),
-            field_bit: Default::default(),
-            top_index: Default::default(),
-            beyond: Default::default(),
             present: Default::default(),
         }
     }
@@ -403,8 +368,8 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> Logic for SlotIndex<NODE_BIT
             entries_q
         );
         for i in 0..MAX_LEVELS {
-            self.path[i].clock.next = self.clock.val();
-            self.path[i].d.next = self.path[i].q.val();
+            self.visited[i].clock.next = self.clock.val();
+            self.visited[i].d.next = self.visited[i].q.val();
         }
         self.top_table.clock.next = self.clock.val();
         self.pool.clock.next = self.clock.val();
@@ -430,51 +395,33 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> Logic for SlotIndex<NODE_BIT
         self.port.mem_rvalid.next = self.mem_rvalid.val();
         self.port.mem_rdata.next = self.mem_rdata.val();
 
-        // Where the walk is: the slot's field at `level`, its top index.
-        self.field_start.next = self.field_at[0].val();
-        for i in 1..MAX_LEVELS {
-            if self.level.q.val() == self.level_no[i].val() {
-                self.field_start.next = self.field_at[i].val();
-            }
-        }
-        self.field.next = self
-            .slot
-            .q
-            .val()
-            .get_bits::<FIELD_BITS>(self.field_start.val().index());
-        self.field_bit.next = self.one64.val() << self.field.val();
-        self.top_index.next = self
-            .slot
-            .q
-            .val()
-            .get_bits::<TOP_BITS>(self.top_at.val().index());
-        self.beyond.next = self.slot.q.val() >> self.slot_bits.val();
-        self.present.next = self.masks.read_data.val().get_bit(self.field.val().index());
+        // Where the walk is.
+        self.slot_path.slot.next = self.slot.q.val();
+        self.slot_path.level.next = self.level.q.val();
+        self.slot_path.node.next = self.node.q.val();
+        self.present.next =
+            (self.masks.read_data.val() & self.slot_path.field_bit.val()) != self.zero64.val();
 
         // Sub-block defaults: read what the walk is at, write nothing.
-        self.top_table.rd_index.next = self.top_index.val();
-        self.top_table.wr_index.next = self.top_index.val();
+        self.top_table.rd_index.next = self.slot_path.top_index.val();
+        self.top_table.wr_index.next = self.slot_path.top_index.val();
         self.top_table.wr_en.next = false;
         self.top_table.wr_valid.next = false;
         self.top_table.wr_node.next = self.child.q.val();
         self.top_table.clear.next = false;
         self.masks.read_address.next = self.node.q.val().get_bits::<NODE_BITS>(0);
         self.masks.write_address.next = self.node.q.val().get_bits::<NODE_BITS>(0);
-        self.masks.write_data.next = self.mask.q.val() | self.field_bit.val();
+        self.masks.write_data.next = self.mask.q.val() | self.slot_path.field_bit.val();
         self.masks.write_enable.next = false;
         self.pool.alloc.next = false;
         self.pool.free.next = false;
         self.pool.free_node.next = self.node.q.val();
         self.pool.clear.next = false;
-        self.node_wide.narrow.next = self.node.q.val();
-        self.field_wide.narrow.next = self.field.val();
         self.child_wide.narrow.next = self.child.q.val();
         self.port.start.next = false;
         self.port.write.next = false;
         self.port.pair.next = false;
-        self.port.addr.next = self.index_base.val()
-            + (self.node_wide.wide.val() << self.node_bytes_log2.val())
-            + (self.field_wide.wide.val() << self.slot_bytes_log2.val());
+        self.port.addr.next = self.slot_path.addr.val();
         self.port.wdata.next = self.value.q.val();
         self.port.wkind.next = self.kind.q.val();
 
@@ -511,7 +458,7 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> Logic for SlotIndex<NODE_BIT
         if self.state.q.val() == self.s_top_check.val() {
             self.level.d.next = self.top_level.val();
             self.state.d.next = self.s_done.val();
-            if self.beyond.val() != self.zero32.val() {
+            if !self.slot_path.in_range.val() {
                 self.full_q.d.next = self.op_q.q.val() == self.op_insert.val();
             } else if self.top_table.rd_valid.val() {
                 self.node.d.next = self.top_table.rd_node.val();
@@ -534,7 +481,7 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> Logic for SlotIndex<NODE_BIT
             self.mask.d.next = self.masks.read_data.val();
             for i in 0..MAX_LEVELS {
                 if self.level.q.val() == self.level_no[i].val() {
-                    self.path[i].d.next = self.node.q.val();
+                    self.visited[i].d.next = self.node.q.val();
                 }
             }
             self.state.d.next = self.s_done.val();
@@ -544,7 +491,8 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> Logic for SlotIndex<NODE_BIT
                     if !self.present.val() {
                         self.entries_q.d.next = self.entries_q.q.val() + self.one_entry.val();
                     }
-                    self.masks.write_data.next = self.masks.read_data.val() | self.field_bit.val();
+                    self.masks.write_data.next =
+                        self.masks.read_data.val() | self.slot_path.field_bit.val();
                     self.masks.write_enable.next = true;
                     self.port.start.next = true;
                     self.port.write.next = true;
@@ -584,8 +532,9 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> Logic for SlotIndex<NODE_BIT
                 self.state.d.next = self.s_done.val();
                 if self.op_q.q.val() == self.op_remove.val() {
                     self.entries_q.d.next = self.entries_q.q.val() - self.one_entry.val();
-                    self.mask.d.next = self.mask.q.val() & !self.field_bit.val();
-                    self.masks.write_data.next = self.mask.q.val() & !self.field_bit.val();
+                    self.mask.d.next = self.mask.q.val() & !self.slot_path.field_bit.val();
+                    self.masks.write_data.next =
+                        self.mask.q.val() & !self.slot_path.field_bit.val();
                     self.masks.write_enable.next = true;
                     self.state.d.next = self.s_free_check.val();
                 }
@@ -642,7 +591,7 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> Logic for SlotIndex<NODE_BIT
                 } else {
                     for i in 1..MAX_LEVELS {
                         if self.level.q.val() == self.level_no[i - 1].val() {
-                            self.node.d.next = self.path[i].q.val();
+                            self.node.d.next = self.visited[i].q.val();
                         }
                     }
                     self.level.d.next = self.level.q.val() + self.one_level.val();
@@ -654,8 +603,9 @@ impl<const NODE_BITS: usize, const TOP_BITS: usize> Logic for SlotIndex<NODE_BIT
             self.state.d.next = self.s_free_parent.val();
         }
         if self.state.q.val() == self.s_free_parent.val() {
-            self.mask.d.next = self.masks.read_data.val() & !self.field_bit.val();
-            self.masks.write_data.next = self.masks.read_data.val() & !self.field_bit.val();
+            self.mask.d.next = self.masks.read_data.val() & !self.slot_path.field_bit.val();
+            self.masks.write_data.next =
+                self.masks.read_data.val() & !self.slot_path.field_bit.val();
             self.masks.write_enable.next = true;
             self.state.d.next = self.s_free_check.val();
         }
