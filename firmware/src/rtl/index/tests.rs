@@ -383,6 +383,10 @@ fn nodes_are_numbered_and_reused_as_in_the_model() {
     assert_eq!(b.insert(slot(3, 5, 0), e(33)).accesses, 3);
     assert_eq!(b.word(0, 5, 0), Some(4));
     assert_eq!(b.lookup(slot(3, 4, 9)).entry, Some(c));
+    // A slot past the top level: refused whole (the model only panics).
+    let past = b.insert(1 << 17 | slot(3, 4, 9), e(55));
+    assert!(past.full && !past.found && past.accesses == 0 && past.entries == 3);
+    assert_eq!(b.lookup(slot(3, 4, 9)).entry, Some(c));
     // CLEAR: everything misses and numbering restarts at node 0.
     let cleared = b.clear();
     assert_eq!(cleared.cycles, g.top_entries() as u64 + 2);
