@@ -18,8 +18,12 @@
 //! - [`engines`]: frame/page level drivers of the cores (decompress a frame,
 //!   compress a page) with cycle counts.
 //! - [`pages`]: real, synthetic and generated page sets for tests and reports.
+//! - [`harness`]: the Verilator harness of the whole device (register, DMA
+//!   and device-memory ports, interrupts, cycle accounting) and [`harness::SimDevice`],
+//!   the `sim` device backend.
 
 pub mod engines;
+pub mod harness;
 pub mod pages;
 
 use std::path::Path;
