@@ -92,7 +92,11 @@ impl Accounting {
             queues::CQ_BASE_HI => s.cq_base = (s.cq_base & 0xffff_ffff) | (value as u64) << 32,
             queues::SQ_SIZE_LOG2 => {
                 s.sq_log2 = value;
-                let n = if value <= MAX_RING_LOG2 { 1 << value } else { 0 };
+                let n = if value <= MAX_RING_LOG2 {
+                    1 << value
+                } else {
+                    0
+                };
                 s.entries.clear();
                 s.entries.resize(n, Entry::default());
             }

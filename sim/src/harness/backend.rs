@@ -132,7 +132,8 @@ impl<P: DevicePorts> Shared<P> {
             };
             if busy {
                 // Let the waiting host threads have the lock first.
-                while self.waiting.load(Ordering::Relaxed) != 0 && !self.stop.load(Ordering::Relaxed)
+                while self.waiting.load(Ordering::Relaxed) != 0
+                    && !self.stop.load(Ordering::Relaxed)
                 {
                     std::thread::yield_now();
                 }

@@ -13,7 +13,10 @@ use std::sync::Arc;
 enum RegAccess {
     Idle,
     /// `reg_valid` is high, waiting for `reg_ready`.
-    Offered { offset: u32, write: Option<u32> },
+    Offered {
+        offset: u32,
+        write: Option<u32>,
+    },
     /// A read was taken; waiting for `reg_rvalid`.
     Reading,
     /// Finished: the read data (0 for a write).
@@ -332,12 +335,11 @@ impl<P: DevicePorts> DeviceHarness<P> {
                 self.acct.dma_read(addr, data);
             }
         }
-        if p.dma_wvalid() {
-            if let Some(w) = self.host.write_beat(now, p.dma_wdata(), p.dma_wlast())? {
-                if w.ok {
-                    self.acct.dma_write(now, w.addr, w.data);
-                }
-            }
+        if p.dma_wvalid()
+            && let Some(w) = self.host.write_beat(now, p.dma_wdata(), p.dma_wlast())?
+            && w.ok
+        {
+            self.acct.dma_write(now, w.addr, w.data);
         }
         if p.mem_req_valid() {
             let write = p.mem_req_write();
@@ -359,18 +361,18 @@ impl<P: DevicePorts> DeviceHarness<P> {
 
     fn sample_reg(&mut self, now: u64) {
         let p = &self.ports;
-        if let RegAccess::Offered { offset, write } = self.reg {
-            if p.reg_ready() {
-                self.reg_taken = true;
-                self.reg = match write {
-                    Some(v) => {
-                        self.acct.reg_write(now, offset, v);
-                        self.quiet_from = now + 1 + self.cfg.idle_settle;
-                        RegAccess::Done(0)
-                    }
-                    None => RegAccess::Reading,
-                };
-            }
+        if let RegAccess::Offered { offset, write } = self.reg
+            && p.reg_ready()
+        {
+            self.reg_taken = true;
+            self.reg = match write {
+                Some(v) => {
+                    self.acct.reg_write(now, offset, v);
+                    self.quiet_from = now + 1 + self.cfg.idle_settle;
+                    RegAccess::Done(0)
+                }
+                None => RegAccess::Reading,
+            };
         }
         // A device may answer a read on the edge that takes it.
         let reading = self.reg == RegAccess::Reading;

@@ -73,9 +73,8 @@ impl DevMem {
             }
             _ => false,
         };
-        changed |= super::host_port::set_if(&mut self.driven_rvalid, rvalid, |v| {
-            ports.set_mem_rvalid(v)
-        });
+        changed |=
+            super::host_port::set_if(&mut self.driven_rvalid, rvalid, |v| ports.set_mem_rvalid(v));
         changed
     }
 

@@ -20,8 +20,10 @@
 //!   error).
 //!
 //! Register port: `reg_ready` is combinational (high when `reg_valid` has been
-//! held [`REG_READY_DELAY`] cycles); read data comes [`REG_READ_DELAY`] edges
-//! after the edge that took the read. Every transfer is logged with its edge.
+//! held [`REG_READY_DELAY`] cycles, at once for [`SCRATCH`]), and like a Verilated model's it follows
+//! the inputs only when the model is evaluated; read data comes
+//! [`REG_READ_DELAY`] edges after the edge that took the read. Every transfer
+//! is logged with its edge.
 
 use super::ports::TOP_PORTS;
 use crate::{Model, Port};
@@ -42,7 +44,7 @@ pub(crate) const HANG_READ: u32 = 0x0808;
 pub(crate) const SLOW_READ: u32 = 0x080C;
 pub(crate) const SLOW_READ_DELAY: u32 = 150;
 pub(crate) const SLOW_READ_VALUE: u32 = 0x5105_5105;
-/// Cycles `reg_valid` is held before `reg_ready` rises.
+/// Cycles `reg_valid` is held before `reg_ready` rises (but for [`SCRATCH`]).
 pub(crate) const REG_READY_DELAY: u32 = 2;
 /// Edges from taking a read to the edge that raises `reg_rvalid`.
 pub(crate) const REG_READ_DELAY: u32 = 1;
@@ -58,15 +60,36 @@ pub(crate) const OP_STRAY_BEAT: u8 = 0x42;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Event {
     /// A register access taken after `waited` cycles of `reg_valid`.
-    Reg { offset: u32, write: bool, waited: u32 },
-    DmaReq { write: bool, addr: u64, len: u16 },
-    ReadBeat { last: bool, err: bool },
-    WriteBeat { last: bool },
-    WriteAck { ok: bool },
-    MemReq { write: bool, addr: u32 },
+    Reg {
+        offset: u32,
+        write: bool,
+        waited: u32,
+    },
+    DmaReq {
+        write: bool,
+        addr: u64,
+        len: u16,
+    },
+    ReadBeat {
+        last: bool,
+        err: bool,
+    },
+    WriteBeat {
+        last: bool,
+    },
+    WriteAck {
+        ok: bool,
+    },
+    MemReq {
+        write: bool,
+        addr: u32,
+    },
     MemData,
     /// The last beat of the completion of command `cid` on queue `sq_id`.
-    Posted { sq_id: u16, cid: u16 },
+    Posted {
+        sq_id: u16,
+        cid: u16,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -169,6 +192,9 @@ pub(crate) struct MockDevice {
     queues: [MockQueue; MOCK_QUEUES],
     /// Cycles the current register offer has waited.
     reg_age: u32,
+    /// `reg_ready` as last settled: like a Verilated model's combinational
+    /// output, it follows the inputs only on `eval` and on the clock edge.
+    reg_ready: bool,
     read_reply: Option<(u32, u32)>,
     stage: Stage,
     ops: VecDeque<Op>,
@@ -201,6 +227,7 @@ impl MockDevice {
             irq_mask: 0,
             queues: Default::default(),
             reg_age: 0,
+            reg_ready: false,
             read_reply: None,
             stage: Stage::Idle,
             ops: VecDeque::new(),
@@ -233,8 +260,13 @@ impl MockDevice {
         self.log.push((self.cycles, e));
     }
 
+    fn settle(&mut self) {
+        self.reg_ready = self.reg_ready_now();
+    }
+
     fn reg_ready_now(&self) -> bool {
-        self.i.reg_valid && self.reg_age >= REG_READY_DELAY && self.i.reg_addr != HANG_READY
+        let a = self.i.reg_addr;
+        self.i.reg_valid && (self.reg_age >= REG_READY_DELAY || a == SCRATCH) && a != HANG_READY
     }
 
     fn read_reg(&self, offset: u32) -> u32 {
@@ -305,6 +337,7 @@ impl MockDevice {
             && self.ops.is_empty()
             && !(self.enabled && self.queues.iter().any(MockQueue::runnable));
         self.cycles += 1;
+        self.settle();
     }
 
     fn edge_registers(&mut self) {
@@ -646,8 +679,8 @@ macro_rules! binding {
         impl MockDevice {
             $(pub(crate) fn $set(&mut self, v: u64) { self.i.$i = FromPort::from_port(v); })*
             $(pub(crate) fn $get(&self) -> u64 { self.o.$o as u64 })*
-            /// `reg_ready` is combinational.
-            pub(crate) fn get_reg_ready(&self) -> u64 { self.reg_ready_now() as u64 }
+            /// `reg_ready` is combinational: as settled by the last `eval` or edge.
+            pub(crate) fn get_reg_ready(&self) -> u64 { self.reg_ready as u64 }
         }
 
         impl Model for MockDevice {
@@ -661,8 +694,9 @@ macro_rules! binding {
                 }
             }
 
-            /// Outputs are computed when read: nothing to settle.
-            fn eval(&mut self) {}
+            fn eval(&mut self) {
+                self.settle();
+            }
 
             fn step_n(&mut self, n: u64) {
                 for _ in 0..n {

@@ -38,8 +38,8 @@
 
 mod accounting;
 mod backend;
-mod devmem;
 mod device_harness;
+mod devmem;
 mod host_port;
 #[cfg(test)]
 mod mock;
@@ -113,7 +113,11 @@ pub enum HarnessError {
     /// A register access got no `reg_ready` (or, for a read, no `reg_rvalid`)
     /// in time. The access was withdrawn; the harness keeps working.
     #[error("BAR0 {} at {offset:#x}: no answer from the device within {cycles} cycles", if *.write { "write" } else { "read" })]
-    RegTimeout { offset: u32, write: bool, cycles: u64 },
+    RegTimeout {
+        offset: u32,
+        write: bool,
+        cycles: u64,
+    },
     /// `run_until_idle` ran out of cycles.
     #[error("the device is still busy after {cycles} cycles")]
     NotIdle { cycles: u64 },
