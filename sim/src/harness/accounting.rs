@@ -14,10 +14,12 @@
 //! The accounting is a passive observer: a device that fetches or completes
 //! something the host did not submit produces no sample, never an error.
 
-use super::ports::IRQ_VECTORS;
 use pagepress_abi::desc::{CMD_FLAG_RAW_FRAME, COMMAND_SIZE, COMPLETION_SIZE};
 use pagepress_abi::regs::queues;
 use pagepress_abi::{Completion, Opcode, Status};
+
+/// Queue pairs of the largest RTL build.
+const QUEUES: usize = pagepress_firmware::params::RTL_MAX_QUEUES as usize;
 
 /// Largest ring the accounting follows (log2 of entries).
 const MAX_RING_LOG2: u32 = 16;
@@ -66,7 +68,7 @@ impl QueueShadow {
 /// Doorbell-to-completion samples, cycles per page.
 #[derive(Debug, Default)]
 pub(crate) struct Accounting {
-    queues: [QueueShadow; IRQ_VECTORS],
+    queues: [QueueShadow; QUEUES],
     pub(crate) store_cycles: Vec<u64>,
     pub(crate) load_cycles: Vec<u64>,
     /// Completions seen (any status, matched or not).

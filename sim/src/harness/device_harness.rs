@@ -5,6 +5,7 @@ use super::devmem::DevMem;
 use super::host_port::HostPort;
 use super::ports::{DevicePorts, IRQ_VECTORS};
 use super::{HarnessConfig, HarnessError, SimStats};
+use pagepress_abi::regs::BAR0_SIZE;
 use pagepress_pcie::{DmaSpace, IrqLine};
 use std::sync::Arc;
 
@@ -208,6 +209,10 @@ impl<P: DevicePorts> DeviceHarness<P> {
 
     fn reg_access(&mut self, offset: u32, write: Option<u32>) -> Result<u32, HarnessError> {
         self.check()?;
+        debug_assert!(
+            offset.is_multiple_of(4) && offset < BAR0_SIZE,
+            "BAR0 offset {offset:#x}"
+        );
         debug_assert_eq!(self.reg, RegAccess::Idle);
         self.drain_abandoned()?;
         self.ports.set_reg_addr(offset);
