@@ -151,12 +151,13 @@ impl<P: DevicePorts> DeviceHarness<P> {
         self.mem.set_latency(cycles);
     }
 
-    /// Reads device memory (bytes at `addr`, little-endian words).
+    /// Reads device memory (bytes at `addr`, little-endian words; panics
+    /// past the end).
     pub fn devmem_read(&self, addr: u64, out: &mut [u8]) {
         self.mem.read_bytes(addr, out);
     }
 
-    /// Writes device memory behind the device's back.
+    /// Writes device memory behind the device's back (panics past the end).
     pub fn devmem_write(&mut self, addr: u64, data: &[u8]) {
         self.mem.write_bytes(addr, data);
     }

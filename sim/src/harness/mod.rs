@@ -24,9 +24,11 @@
 //!   `host_port` module says exactly what is and is not modelled).
 //! - **Device memory** is a `Vec<u64>` with a fixed read latency (`devmem`).
 //! - **Interrupts**: each `irq` bit pulse raises the matching
-//!   `pagepress_pcie::IrqLine` right after the edge it was sampled on. The
-//!   device pulses after its completion write was acknowledged, and a write
-//!   lands before its acknowledgement, so a woken host sees the completion.
+//!   `pagepress_pcie::IrqLine` right after the edge it was sampled on. A DMA
+//!   write lands on the edge of its last beat, before that edge's `irq` bits
+//!   are raised, so a pulse no earlier than a completion's last beat (the
+//!   device pulses after the completion's `bvalid`) wakes a host that then
+//!   sees the completion.
 //! - **Time** is simulated cycles only: latencies count cycles, and the
 //!   clock stops while the device is idle, so cycle figures do not depend on
 //!   how fast the host or the simulation runs.
