@@ -20,9 +20,13 @@
 //! - [`pages`]: real, synthetic and generated page sets for tests and reports.
 //! - [`diff`]: one random command stream on the model and a device under
 //!   test, compared command by command.
+//! - [`harness`]: the Verilator harness of the whole device (register, DMA
+//!   and device-memory ports, interrupts, cycle accounting) and [`harness::SimDevice`],
+//!   the `sim` device backend.
 
 pub mod diff;
 pub mod engines;
+pub mod harness;
 pub mod pages;
 
 use std::path::Path;
