@@ -88,23 +88,39 @@ pub(crate) fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.to_bits())
 }
 
-/// Address bits of the allocator's bitmap for a device built from `p`: the
-/// smallest `b` with `64 << b` units or more.
-pub const fn alloc_bits(p: &DeviceParams) -> usize {
-    let words = p.units().div_ceil(64);
-    let mut b = 0;
-    while (1u32 << b) < words {
+/// `ceil(log2(n))`, at least 1: the address bits of a RAM of `n` entries.
+const fn addr_bits(n: u64) -> usize {
+    let mut b = 1;
+    while (1u64 << b) < n {
         b += 1;
     }
     b
 }
 
-/// The executor of [`SIM_DEVICE`].
-pub type SimExecutor = Executor<{ alloc_bits(&SIM_DEVICE) }>;
+/// Address bits of the allocator's bitmap RAM (64 units a word) for `p`.
+pub const fn alloc_bits(p: &DeviceParams) -> usize {
+    addr_bits(p.units().div_ceil(64) as u64)
+}
 
-/// The executor; `ALLOC_BITS` sizes the allocator's bitmap RAM ([`alloc_bits`]).
+/// Address bits of the index's node RAMs (masks, free stack) for `p`.
+pub const fn node_bits(p: &DeviceParams) -> usize {
+    addr_bits(p.index_nodes as u64)
+}
+
+/// Address bits of the index's on-chip top level for `p`.
+pub const fn top_bits(p: &DeviceParams) -> usize {
+    addr_bits(p.index_geometry().top_entries() as u64)
+}
+
+/// The executor of [`SIM_DEVICE`].
+pub type SimExecutor =
+    Executor<{ alloc_bits(&SIM_DEVICE) }, { node_bits(&SIM_DEVICE) }, { top_bits(&SIM_DEVICE) }>;
+
+/// The executor. Its RAMs are sized by type: `ALLOC_BITS`, `NODE_BITS` and
+/// `TOP_BITS` are [`alloc_bits`], [`node_bits`] and [`top_bits`] of the
+/// parameters it is built from.
 #[derive(LogicBlock)]
-pub struct Executor<const ALLOC_BITS: usize> {
+pub struct Executor<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize> {
     pub clock: Signal<In, Clock>,
     pub cmd_valid: Signal<In, bool>,
     pub cmd_ready: Signal<Out, bool>,
@@ -146,7 +162,7 @@ pub struct Executor<const ALLOC_BITS: usize> {
     pub mem_rdata: Signal<In, Bits<64>>,
     seq: Sequencer,
     stats: Stats,
-    store: EntryStore<ALLOC_BITS>,
+    store: EntryStore<ALLOC_BITS, NODE_BITS, TOP_BITS>,
     dma: DmaEngine,
     source: BeatSource,
     frames: FramePort,
@@ -158,7 +174,9 @@ pub struct Executor<const ALLOC_BITS: usize> {
     snap_idx: Narrow<10, 5>,
 }
 
-impl<const ALLOC_BITS: usize> Executor<ALLOC_BITS> {
+impl<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize>
+    Executor<ALLOC_BITS, NODE_BITS, TOP_BITS>
+{
     /// The executor of a device built from `p` (see [`DeviceParams::check`]).
     pub fn new(p: &DeviceParams) -> Self {
         p.check().expect("device parameters");
@@ -166,7 +184,11 @@ impl<const ALLOC_BITS: usize> Executor<ALLOC_BITS> {
             (MAX_FRAME_BYTES as u32).div_ceil(p.alloc_unit) <= u8::MAX as u32,
             "a frame's allocation units must fit the allocator's 8-bit count"
         );
-        assert_eq!(ALLOC_BITS, alloc_bits(p), "the allocator's bitmap size");
+        assert_eq!(
+            (ALLOC_BITS, NODE_BITS, TOP_BITS),
+            (alloc_bits(p), node_bits(p), top_bits(p)),
+            "RAM sizes of the parameters"
+        );
         assert!(
             p.devmem_total_bytes() <= 1 << 32,
             "device memory addresses are 32 bits"
@@ -234,7 +256,9 @@ impl<const ALLOC_BITS: usize> Executor<ALLOC_BITS> {
     }
 }
 
-impl<const ALLOC_BITS: usize> Logic for Executor<ALLOC_BITS> {
+impl<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize> Logic
+    for Executor<ALLOC_BITS, NODE_BITS, TOP_BITS>
+{
     #[hdl_gen]
     fn update(&mut self) {
         self.seq.clock.next = self.clock.val();
@@ -383,8 +407,10 @@ impl<const ALLOC_BITS: usize> Logic for Executor<ALLOC_BITS> {
 }
 
 /// The executor's Verilog (module `top`) for a device built from `p`.
-pub fn executor_verilog<const ALLOC_BITS: usize>(p: &DeviceParams) -> String {
-    let mut uut = Executor::<ALLOC_BITS>::new(p);
+pub fn executor_verilog<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize>(
+    p: &DeviceParams,
+) -> String {
+    let mut uut = Executor::<ALLOC_BITS, NODE_BITS, TOP_BITS>::new(p);
     uut.connect_all();
     generate_verilog(&uut)
 }

@@ -29,7 +29,7 @@
 use super::k;
 use super::narrow::Narrow;
 use crate::rtl::alloc::{OP_ALLOC, OP_CLEAR, OP_FREE, UnitAlloc};
-use crate::rtl::index::SlotIndex;
+use crate::rtl::index::{SlotIndex, index_op};
 use pagepress_abi::EntryKind;
 use pagepress_rtl::compressor::widen::ZeroExtend;
 use rust_hdl::prelude::*;
@@ -41,12 +41,6 @@ pub const E_INSERT: u64 = 3;
 pub const E_ALLOC: u64 = 4;
 pub const E_CLEAR: u64 = 5;
 
-// The index's operation codes (docs/device-rtl.md).
-const IX_LOOKUP: u64 = 0;
-const IX_INSERT: u64 = 1;
-const IX_REMOVE: u64 = 2;
-const IX_CLEAR: u64 = 3;
-
 const S_IDLE: u64 = 0;
 /// An index operation is offered or running.
 const S_INDEX: u64 = 1;
@@ -54,7 +48,7 @@ const S_INDEX: u64 = 1;
 const S_ALLOC: u64 = 2;
 
 #[derive(LogicBlock)]
-pub struct EntryStore<const ALLOC_BITS: usize> {
+pub struct EntryStore<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize> {
     pub clock: Signal<In, Clock>,
     pub op_valid: Signal<In, bool>,
     pub op_ready: Signal<Out, bool>,
@@ -78,7 +72,7 @@ pub struct EntryStore<const ALLOC_BITS: usize> {
     pub mem_wdata: Signal<Out, Bits<64>>,
     pub mem_rvalid: Signal<In, bool>,
     pub mem_rdata: Signal<In, Bits<64>>,
-    index: SlotIndex,
+    index: SlotIndex<NODE_BITS, TOP_BITS>,
     alloc: UnitAlloc<ALLOC_BITS>,
     /// Units of the entry being freed (`ceil(len / alloc_unit)`).
     free_units: Narrow<32, 8>,
@@ -127,7 +121,9 @@ pub struct EntryStore<const ALLOC_BITS: usize> {
     al_offer: Signal<Local, bool>,
 }
 
-impl<const ALLOC_BITS: usize> EntryStore<ALLOC_BITS> {
+impl<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize>
+    EntryStore<ALLOC_BITS, NODE_BITS, TOP_BITS>
+{
     /// `units` allocation units of `alloc_unit` bytes; the index as `SlotIndex::new` takes it.
     pub fn new(
         alloc_unit: u32,
@@ -190,10 +186,10 @@ impl<const ALLOC_BITS: usize> EntryStore<ALLOC_BITS> {
             e_insert: k(E_INSERT),
             e_alloc: k(E_ALLOC),
             e_clear: k(E_CLEAR),
-            ix_lookup: k(IX_LOOKUP),
-            ix_insert: k(IX_INSERT),
-            ix_remove: k(IX_REMOVE),
-            ix_clear: k(IX_CLEAR),
+            ix_lookup: k(index_op::LOOKUP as u64),
+            ix_insert: k(index_op::INSERT as u64),
+            ix_remove: k(index_op::REMOVE as u64),
+            ix_clear: k(index_op::CLEAR as u64),
             al_alloc: k(OP_ALLOC as u64),
             al_free: k(OP_FREE as u64),
             al_clear: k(OP_CLEAR as u64),
@@ -211,7 +207,9 @@ impl<const ALLOC_BITS: usize> EntryStore<ALLOC_BITS> {
 
 // One state per block reads like the state diagram; clippy would merge the `if`s.
 #[allow(clippy::collapsible_if, clippy::collapsible_else_if)]
-impl<const ALLOC_BITS: usize> Logic for EntryStore<ALLOC_BITS> {
+impl<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize> Logic
+    for EntryStore<ALLOC_BITS, NODE_BITS, TOP_BITS>
+{
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
@@ -391,9 +389,9 @@ mod tests {
     const MAX_SLOTS: u32 = 1 << 17;
     const MAX_NODES: u32 = 12;
     const INDEX_BASE: u64 = (UNITS * ALLOC_UNIT) as u64;
-    const ALLOC_BITS: usize = 2;
+    type Store = EntryStore<2, 4, 5>;
 
-    fn store() -> Box<EntryStore<ALLOC_BITS>> {
+    fn store() -> Box<Store> {
         let g = IndexGeometry::for_slots(MAX_SLOTS);
         let mut uut = Box::new(EntryStore::new(
             ALLOC_UNIT, UNITS, g.levels, g.top_bits, MAX_NODES, INDEX_BASE,
@@ -434,7 +432,7 @@ mod tests {
 
     /// Runs one operation; returns (ok, res_kind, res_value, unit, accesses).
     fn run(
-        uut: &mut EntryStore<ALLOC_BITS>,
+        uut: &mut Store,
         mem: &mut DevMem,
         op: u64,
         slot: u32,

@@ -31,7 +31,7 @@ const PARAMS: DeviceParams = DeviceParams {
     decompressors: 1,
     build_id: 0,
 };
-const ALLOC_BITS: usize = alloc_bits(&PARAMS);
+type Exec = Executor<{ alloc_bits(&PARAMS) }, { node_bits(&PARAMS) }, { top_bits(&PARAMS) }>;
 /// Host pages both sides map at the same IOVAs.
 const HOST_PAGES: usize = 8;
 const QUEUE_LOG2: u32 = 4;
@@ -86,7 +86,7 @@ impl Model {
 
 /// The executor with its host and device memories.
 struct Rtl {
-    uut: Box<Executor<ALLOC_BITS>>,
+    uut: Box<Exec>,
     host: HostMem,
     mem: DevMem,
 }
@@ -103,7 +103,7 @@ struct Outcome {
 
 impl Rtl {
     fn new(p: &DeviceParams, seed: u64, stall: bool) -> Rtl {
-        let mut uut = Box::new(Executor::new(p));
+        let mut uut = Box::new(Exec::new(p));
         uut.connect_all();
         Rtl {
             uut,
@@ -114,7 +114,7 @@ impl Rtl {
 
     /// One clock: the memories drive, `f` sets inputs and reads the settled
     /// outputs, the memories see the requests, the edge.
-    fn cycle<R>(&mut self, f: impl FnOnce(&mut Executor<ALLOC_BITS>) -> R) -> R {
+    fn cycle<R>(&mut self, f: impl FnOnce(&mut Exec) -> R) -> R {
         let uut = &mut *self.uut;
         dma_drive!(self.host, uut);
         mem_drive!(self.mem, uut);
@@ -459,7 +459,10 @@ fn commands_match_the_model() {
 
 #[test]
 fn executor_verilog_lints() {
-    let v = executor_verilog::<ALLOC_BITS>(&PARAMS);
+    let v =
+        executor_verilog::<{ alloc_bits(&PARAMS) }, { node_bits(&PARAMS) }, { top_bits(&PARAMS) }>(
+            &PARAMS,
+        );
     assert!(v.contains("module top"));
     pagepress_rtl::lint::lint_verilog(
         "executor",
