@@ -344,8 +344,9 @@ fn commands_match_the_model() {
     // STORE: a zero page, a word-filled page, a text page, a random page.
     let o = t.check(cmd(Opcode::Store, 0, 5, 1, a(&t, 0), 0));
     assert_eq!((o.status, o.info), (Status::Ok as u8, 1));
-    eprintln!("STORE zero page: {} cycles", o.cycles);
-    t.check(cmd(Opcode::Store, 0, 6, 1, a(&t, 1), 0));
+    eprintln!("STORE zero page (after power-up): {} cycles", o.cycles);
+    let o = t.check(cmd(Opcode::Store, 0, 6, 1, a(&t, 1), 0));
+    eprintln!("STORE word-filled page: {} cycles", o.cycles);
     let o = t.check(cmd(Opcode::Store, 0, 7, 1, a(&t, 2), 0));
     let frame = frame_of(&text);
     assert_eq!((o.status, o.result), (Status::Ok as u8, frame.len() as u32));
@@ -413,6 +414,7 @@ fn commands_match_the_model() {
     t.check(cmd(Opcode::Load, 0, 10, 1, a(&t, 5), 0));
     let o = t.check(cmd(Opcode::Invalidate, 0, 4, 4, 0, 0));
     assert_eq!(o.result, 3);
+    eprintln!("INVALIDATE 4 slots, 3 entries: {} cycles", o.cycles);
     t.check(cmd(
         Opcode::Stats,
         0,
@@ -464,6 +466,15 @@ fn executor_verilog_lints() {
             &PARAMS,
         );
     assert!(v.contains("module top"));
+    // The SIM_DEVICE build too: the same logic with its RAM sizes.
+    let mut sim = SimExecutor::new(&crate::params::SIM_DEVICE);
+    sim.connect_all();
+    let sim_v = generate_verilog(&sim);
+    pagepress_rtl::lint::lint_verilog(
+        "executor_sim_device",
+        &format!("/* verilator lint_off DECLFILENAME */\n{sim_v}"),
+    )
+    .unwrap();
     pagepress_rtl::lint::lint_verilog(
         "executor",
         &format!("/* verilator lint_off DECLFILENAME */\n{v}"),
@@ -616,4 +627,15 @@ fn reset_entries_and_clear_stats() {
     assert_eq!((o.status, o.info), (Status::NotFound as u8, 0));
     // reset_entries does not complete a command.
     assert_eq!(rtl.stat(StatCounter::ErrNotFound as usize), 1);
+}
+
+/// Post-synthesis cell counts of the SIM_DEVICE executor (yosys
+/// `synth_xilinx`; several minutes: `--ignored`).
+#[test]
+#[ignore]
+fn executor_area() {
+    let mut uut = SimExecutor::new(&crate::params::SIM_DEVICE);
+    uut.connect_all();
+    let stats = pagepress_rtl::synth::synth_xilinx("executor", &generate_verilog(&uut)).unwrap();
+    eprintln!("SIM_DEVICE executor: {stats:?}");
 }
