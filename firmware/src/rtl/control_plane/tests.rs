@@ -300,6 +300,29 @@ fn dma_faults_and_bad_tails_put_queues_in_error() {
 }
 
 #[test]
+fn disabling_a_queue_waits_for_its_running_command() {
+    let mut h = Harness::new(SIM_DEVICE, 14);
+    h.setup_queue(0, 2, 2, 0);
+    h.write(ctrl_reg(control::CTRL), control::CTRL_ENABLE);
+    h.submit(0, &[store(1, 63), nop(2)]);
+    while h.handoffs == 0 {
+        h.tick();
+    }
+    let start = h.cycle;
+    h.write(qreg(0, queues::ENABLE), 0);
+    // The next access is taken once the write is applied: after the post.
+    assert_eq!(h.read(qreg(0, queues::QSTATUS)), 0);
+    assert!(h.cycle - start > 60, "the write waited for the command");
+    assert_eq!(h.queue(0).posted, 1);
+    h.queue(0).live = false;
+    h.run(300);
+    assert_eq!(h.queue(0).fetches, 1, "a disabled queue fetches nothing");
+    let done = h.poll(0);
+    assert_eq!(done.len(), 1);
+    h.check_next(0, &done[0], None);
+}
+
+#[test]
 fn control_reset_aborts_the_fetched_commands() {
     let mut h = Harness::new(SIM_DEVICE, 8);
     h.setup_queue(0, 3, 3, 0);

@@ -288,10 +288,8 @@ impl Logic for QueueRegs {
         if self.host_word.val() == self.w_cq_log2.val() {
             self.host_rdata.next = self.cq_log2.q.val();
         }
-        if self.host_word.val() == self.w_enable.val() {
-            if self.enabled.q.val() {
-                self.host_rdata.next = self.enable_bit.val();
-            }
+        if (self.host_word.val() == self.w_enable.val()) & self.enabled.q.val() {
+            self.host_rdata.next = self.enable_bit.val();
         }
         if self.host_word.val() == self.w_qstatus.val() {
             if self.enabled.q.val() {
