@@ -167,7 +167,7 @@ impl ControlPlane {
             ex_dma_rlast: Default::default(),
             ex_dma_rerr: Default::default(),
             csr: Csr::new(params, kind),
-            queues: QueueFile::new(params.max_queue_log2),
+            queues: QueueFile::new(params.num_queues, params.max_queue_log2),
             engine: QueueEngine::new(params),
         }
     }

@@ -505,6 +505,9 @@ mod tests {
 
     #[test]
     fn queue_file_verilog_lints() {
-        lint("queue_file", &mut QueueFile::new(SIM_DEVICE.max_queue_log2));
+        lint(
+            "queue_file",
+            &mut QueueFile::new(SIM_DEVICE.num_queues, SIM_DEVICE.max_queue_log2),
+        );
     }
 }

@@ -12,7 +12,7 @@
 //! | `ready` .. `irq_vector` | out | | queue `eng_q`'s state (see [`QueueRegs`]) |
 //!
 //! All outputs are combinational in the selects; queues past `num_queues`
-//! exist but are never written (the CSR decodes only `num_queues` windows).
+//! are never written and read 0.
 
 use super::queue_regs::{QueueRegs, RING_INDEX_BITS, WINDOW_WORD_BITS};
 use crate::params::RTL_MAX_QUEUES;
@@ -50,11 +50,15 @@ pub struct QueueFile {
     pub irq_vector: Signal<Out, Bits<32>>,
     queues: [QueueRegs; QUEUES],
     queue_id: [Constant<Bits<QUEUE_BITS>>; QUEUES],
+    /// The queue exists (`< num_queues`): the others are never written, so
+    /// synthesis keeps none of their registers.
+    present: [Constant<bool>; QUEUES],
 }
 
 impl QueueFile {
-    /// The queue windows of a device whose rings are at most `2^max_queue_log2` entries.
-    pub fn new(max_queue_log2: u32) -> Self {
+    /// The `num_queues` queue windows of a device whose rings are at most
+    /// `2^max_queue_log2` entries.
+    pub fn new(num_queues: u32, max_queue_log2: u32) -> Self {
         Self {
             clock: Default::default(),
             host_q: Default::default(),
@@ -79,6 +83,7 @@ impl QueueFile {
             irq_vector: Default::default(),
             queues: std::array::from_fn(|_| QueueRegs::new(max_queue_log2)),
             queue_id: std::array::from_fn(|q| Constant::new((q as u64).to_bits())),
+            present: std::array::from_fn(|q| Constant::new(q < num_queues as usize)),
         }
     }
 }
@@ -102,16 +107,21 @@ impl Logic for QueueFile {
             self.queues[q].clock.next = self.clock.val();
             self.queues[q].host_word.next = self.host_word.val();
             self.queues[q].host_wdata.next = self.host_wdata.val();
-            self.queues[q].host_write.next =
-                self.host_write.val() & (self.host_q.val() == self.queue_id[q].val());
-            self.queues[q].fetched.next =
-                self.fetched.val() & (self.eng_q.val() == self.queue_id[q].val());
-            self.queues[q].posted.next =
-                self.posted.val() & (self.eng_q.val() == self.queue_id[q].val());
-            self.queues[q].set_error.next =
-                self.set_error.val() & (self.eng_q.val() == self.queue_id[q].val());
-            self.queues[q].switch_off.next =
-                self.switch_off.val() & (self.eng_q.val() == self.queue_id[q].val());
+            self.queues[q].host_write.next = self.host_write.val()
+                & self.present[q].val()
+                & (self.host_q.val() == self.queue_id[q].val());
+            self.queues[q].fetched.next = self.fetched.val()
+                & self.present[q].val()
+                & (self.eng_q.val() == self.queue_id[q].val());
+            self.queues[q].posted.next = self.posted.val()
+                & self.present[q].val()
+                & (self.eng_q.val() == self.queue_id[q].val());
+            self.queues[q].set_error.next = self.set_error.val()
+                & self.present[q].val()
+                & (self.eng_q.val() == self.queue_id[q].val());
+            self.queues[q].switch_off.next = self.switch_off.val()
+                & self.present[q].val()
+                & (self.eng_q.val() == self.queue_id[q].val());
             if self.host_q.val() == self.queue_id[q].val() {
                 self.host_rdata.next = self.queues[q].host_rdata.val();
             }
