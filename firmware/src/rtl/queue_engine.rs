@@ -25,7 +25,7 @@
 //! | `reset_entries`, `clear_stats` | out | 1 | pulses to the executor (reset sequence) |
 //! | `exec_active` | out | 1 | the executor runs a command: the DMA port is the executor's |
 //! | `dma_*` | | | the engine's DMA master port (fetches and posts) |
-//! | `irq` | out | 8 | bit `v`: one-cycle pulse per completion posted on an unmasked queue of vector `v` |
+//! | `irq` | out | 8 | bit `v`: one-cycle pulse per completion posted on an unmasked queue of vector `v` (`v < num_queues`) |
 //! | `idle` | out | 1 | no command running, no reset pending, no eligible queue |
 //!
 //! # Behaviour and timing
@@ -51,9 +51,9 @@
 //! entries up to a valid tail: fetch (a fault stops this queue), advance
 //! `sq_head`, post `ABORTED` (no room or a fault stops this queue; a fault
 //! also puts it in error); then disable it. Then `reset_entries` and
-//! `clear_stats` pulse and the engine waits until the executor's `cmd_ready`
-//! is back (it must drop within a cycle of the pulse), and pulses
-//! `reset_done`.
+//! `clear_stats` pulse (when the executor's `cmd_ready` is high), the engine
+//! waits until `cmd_ready` is back (it must drop within a cycle of the
+//! pulse), and pulses `reset_done`.
 
 pub mod cmd_fetch;
 pub mod cpl_post;
@@ -68,8 +68,9 @@ use pagepress_abi::desc::{COMMAND_SIZE, COMPLETION_SIZE};
 use pagepress_rtl::compressor::widen::ZeroExtend;
 use rust_hdl::prelude::*;
 
-/// Interrupt vectors (width of `irq`); a queue whose vector is larger raises nothing.
-pub const IRQ_VECTORS: usize = 8;
+/// Width of `irq`. The device has one vector per queue (the model's
+/// interrupt lines); a queue whose vector is `num_queues` or more raises nothing.
+pub const IRQ_VECTORS: usize = crate::params::RTL_MAX_QUEUES as usize;
 const IRQ_VECTOR_BITS: usize = IRQ_VECTORS.trailing_zeros() as usize;
 const _: () = assert!(IRQ_VECTORS.is_power_of_two());
 
@@ -186,6 +187,7 @@ pub struct QueueEngine {
     zero32: Constant<Bits<32>>,
     no_irq: Constant<Bits<IRQ_VECTORS>>,
     irq_vector_0: Constant<Bits<IRQ_VECTORS>>,
+    /// Vectors of the device: `num_queues`.
     irq_vectors: Constant<Bits<32>>,
 
     state: DFF<Bits<4>>,
@@ -291,7 +293,7 @@ impl QueueEngine {
             zero32: Constant::new(0u64.to_bits()),
             no_irq: Constant::new(0u64.to_bits()),
             irq_vector_0: Constant::new(1u64.to_bits()),
-            irq_vectors: Constant::new((IRQ_VECTORS as u64).to_bits()),
+            irq_vectors: Constant::new((params.num_queues as u64).to_bits()),
             state: Default::default(),
             turn: Default::default(),
             draining: Default::default(),
@@ -398,8 +400,10 @@ impl Logic for QueueEngine {
         self.cmd_len.next = self.fetch.len.val();
         self.exec_active.next = (self.state.q.val() == self.st_exec.val())
             | (self.state.q.val() == self.st_exec_wait.val());
-        self.reset_entries.next = self.state.q.val() == self.st_clear.val();
-        self.clear_stats.next = self.state.q.val() == self.st_clear.val();
+        // The executor takes `reset_entries` only while idle.
+        self.reset_entries.next =
+            (self.state.q.val() == self.st_clear.val()) & self.cmd_ready.val();
+        self.clear_stats.next = (self.state.q.val() == self.st_clear.val()) & self.cmd_ready.val();
         self.reset_done.next =
             (self.state.q.val() == self.st_clear_wait.val()) & self.cmd_ready.val();
 
@@ -524,7 +528,9 @@ impl Logic for QueueEngine {
             }
         }
         if self.state.q.val() == self.st_clear.val() {
-            self.state.d.next = self.st_clear_settle.val();
+            if self.cmd_ready.val() {
+                self.state.d.next = self.st_clear_settle.val();
+            }
         }
         if self.state.q.val() == self.st_clear_settle.val() {
             self.state.d.next = self.st_clear_wait.val();
