@@ -6,6 +6,7 @@ mod bench;
 
 use super::*;
 use crate::params::SIM_DEVICE;
+use crate::rtl::csr::queue_regs::QUEUE_ENABLE;
 use bench::*;
 use pagepress_abi::format::CODEC_PARAMS;
 use pagepress_abi::regmap::{BLOCKS, block_next};
@@ -160,14 +161,10 @@ fn queue_enable_checks_the_ring_configuration() {
         assert_eq!(h.read(qreg(0, queues::QSTATUS)), queues::QSTATUS_ERROR);
         let good = h.configure(0, sq, cq, 1, max, 0);
         assert_eq!(good, queues::QSTATUS_ENABLED, "case {i}");
-        assert_eq!(h.read(qreg(0, queues::ENABLE)), queues_enable_bit());
+        assert_eq!(h.read(qreg(0, queues::ENABLE)), QUEUE_ENABLE);
         h.write(qreg(0, queues::ENABLE), 0);
         assert_eq!(h.read(qreg(0, queues::QSTATUS)), 0);
     }
-}
-
-fn queues_enable_bit() -> u32 {
-    crate::rtl::csr::queue_regs::QUEUE_ENABLE
 }
 
 #[test]
