@@ -8,20 +8,22 @@
 //! by the executor while one runs; the control plane muxes it), the
 //! device-memory port (the executor's), the interrupt vectors and `idle`.
 //!
-//! The allocator's RAM is sized from the parameters at compile time
-//! (`ALLOC_BITS`); [`SimDevice`] is the build the Verilator harness runs.
+//! The allocator's and the index's RAMs are sized from the parameters at
+//! compile time (`ALLOC_BITS`, `NODE_BITS`, `TOP_BITS`: see
+//! `executor::alloc_bits` and its siblings); [`SimDevice`] is the build the
+//! Verilator harness runs.
 
 use crate::params::{DeviceParams, SIM_DEVICE};
 use crate::rtl::control_plane::ControlPlane;
 use crate::rtl::csr::REG_ADDR_BITS;
-use crate::rtl::executor::{Executor, alloc_bits};
+use crate::rtl::executor::{Executor, alloc_bits, node_bits, top_bits};
 use crate::rtl::queue_engine::IRQ_VECTORS;
 use pagepress_abi::DeviceKind;
 use rust_hdl::prelude::*;
 
 /// The device top level. See the module documentation.
 #[derive(LogicBlock)]
-pub struct PagepressDevice<const ALLOC_BITS: usize> {
+pub struct PagepressDevice<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize> {
     pub clock: Signal<In, Clock>,
     // BAR0 register port.
     pub reg_valid: Signal<In, bool>,
@@ -59,13 +61,19 @@ pub struct PagepressDevice<const ALLOC_BITS: usize> {
     pub irq: Signal<Out, Bits<IRQ_VECTORS>>,
     pub idle: Signal<Out, bool>,
     control: ControlPlane,
-    executor: Executor<ALLOC_BITS>,
+    executor: Executor<ALLOC_BITS, NODE_BITS, TOP_BITS>,
 }
 
 /// The device the `sim` backend Verilates ([`SIM_DEVICE`]).
-pub type SimDevice = PagepressDevice<{ alloc_bits(&SIM_DEVICE) }>;
+pub type SimDevice = PagepressDevice<
+    { alloc_bits(&SIM_DEVICE) },
+    { node_bits(&SIM_DEVICE) },
+    { top_bits(&SIM_DEVICE) },
+>;
 
-impl<const ALLOC_BITS: usize> PagepressDevice<ALLOC_BITS> {
+impl<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize>
+    PagepressDevice<ALLOC_BITS, NODE_BITS, TOP_BITS>
+{
     /// The device built from `params`, reporting `kind` in IDENTITY.
     pub fn new(params: &DeviceParams, kind: DeviceKind) -> Self {
         PagepressDevice {
@@ -107,7 +115,9 @@ impl<const ALLOC_BITS: usize> PagepressDevice<ALLOC_BITS> {
     }
 }
 
-impl<const ALLOC_BITS: usize> Logic for PagepressDevice<ALLOC_BITS> {
+impl<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize> Logic
+    for PagepressDevice<ALLOC_BITS, NODE_BITS, TOP_BITS>
+{
     #[hdl_gen]
     fn update(&mut self) {
         self.control.clock.next = self.clock.val();
@@ -183,15 +193,22 @@ impl<const ALLOC_BITS: usize> Logic for PagepressDevice<ALLOC_BITS> {
 }
 
 /// The Verilog (`module top`) of the device built from `params`.
-pub fn device_verilog<const ALLOC_BITS: usize>(params: &DeviceParams, kind: DeviceKind) -> String {
-    let mut uut = PagepressDevice::<ALLOC_BITS>::new(params, kind);
+pub fn device_verilog<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize>(
+    params: &DeviceParams,
+    kind: DeviceKind,
+) -> String {
+    let mut uut = PagepressDevice::<ALLOC_BITS, NODE_BITS, TOP_BITS>::new(params, kind);
     uut.connect_all();
     generate_verilog(&uut)
 }
 
 /// The Verilog of the device the `sim` backend runs.
 pub fn sim_device_verilog() -> String {
-    device_verilog::<{ alloc_bits(&SIM_DEVICE) }>(&SIM_DEVICE, DeviceKind::Sim)
+    device_verilog::<
+        { alloc_bits(&SIM_DEVICE) },
+        { node_bits(&SIM_DEVICE) },
+        { top_bits(&SIM_DEVICE) },
+    >(&SIM_DEVICE, DeviceKind::Sim)
 }
 
 #[cfg(test)]
