@@ -26,6 +26,11 @@ const MODELS: &[(&str, &str, Gen)] = &[
         "Compressor",
         pagepress_rtl::compressor::compressor_verilog,
     ),
+    (
+        "device",
+        "Device",
+        pagepress_firmware::rtl::device::sim_device_verilog,
+    ),
 ];
 
 struct Port {

@@ -93,6 +93,13 @@ pub const VERILOG: &[(&str, &str)] = &[
         "compressor",
         include_str!(concat!(env!("OUT_DIR"), "/compressor/compressor.v")),
     ),
+    (
+        "device",
+        include_str!(concat!(env!("OUT_DIR"), "/device/device.v")),
+    ),
 ];
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
+
+// The Verilated device top level reaches the harness through its ports.
+impl_device_ports!(Device);

@@ -2,6 +2,7 @@
 //! contract: ports, timing and the command algorithm the model shares.
 
 pub mod alloc;
+pub mod control_plane;
 pub mod csr;
 pub mod device;
 pub mod executor;

@@ -6,16 +6,11 @@
 //!
 //! - `soft`: the device model (`pagepress_firmware::model`) with the
 //!   reference codec.
-//! - `sim` (cargo feature `rtl`): the same device model with its engines
-//!   replaced by the Verilated cores ([`rtl_codec::RtlCodec`]): the RTL
-//!   decompressor decodes every LOAD and its cycles are counted in
-//!   `DECOMPRESS_CYCLES`.
+//! - `sim` (cargo feature `rtl`): the whole device RTL in Verilator
+//!   (`pagepress_sim::harness::SimDevice`), no Rust device model in the loop.
 //! - `vfio`: not in this build.
 
 #![deny(unsafe_code)]
-
-#[cfg(feature = "rtl")]
-pub mod rtl_codec;
 
 use crate::device::{ClientConfig, DeviceClient};
 use crate::pool::CompressedPool;
@@ -116,33 +111,86 @@ pub fn open_soft(
     Ok((Arc::new(c), dev))
 }
 
-/// The `sim` backend: the device model with its engines replaced by the
-/// Verilated cores (cargo feature `rtl`).
+/// What an opened backend gives the caller: the pool, and for the `sim`
+/// backend the cycle figures of the Verilated device.
+pub struct Opened {
+    pub pool: Arc<dyn CompressedPool>,
+    /// The simulated device's figures so far (`sim` only).
+    pub sim_figures: Option<Box<dyn Fn() -> SimFigures + Send + Sync>>,
+}
+
+/// Cycle figures of the Verilated device (`run --json`'s `sim` object).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SimFigures {
+    /// The device clock the figures assume, MHz.
+    pub clock_mhz: u32,
+    /// Cycles simulated (the clock stops while the device is idle).
+    pub device_cycles: u64,
+    /// Doorbell-to-completion cycles per 4 KiB page of successful STOREs and
+    /// LOADs, one sample per command.
+    pub store_cycles: Vec<u64>,
+    pub load_cycles: Vec<u64>,
+}
+
+/// The `sim` backend: the whole device RTL, Verilated (cargo feature `rtl`).
+/// The device is built with `pagepress_firmware::params::SIM_DEVICE`; a
+/// configuration asking for more than it has is refused.
 #[cfg(feature = "rtl")]
-fn open_sim(cfg: &DeviceConfig) -> Result<Arc<dyn CompressedPool>, String> {
-    let soft = SoftConfig {
-        codec: Arc::new(rtl_codec::RtlCodec::default()),
-        ..cfg.soft_config()
+fn open_sim(cfg: &DeviceConfig) -> Result<Opened, String> {
+    use pagepress_firmware::params::SIM_DEVICE;
+    use pagepress_sim::harness::{HarnessConfig, SimDevice};
+    let p = SIM_DEVICE;
+    if cfg.devmem_bytes > p.devmem_bytes || cfg.max_slots > p.max_slots {
+        return Err(format!(
+            "backend sim: the Verilated device has {} MiB of device memory and {} slots; \
+             asked for {} bytes and {} slots",
+            p.devmem_bytes >> 20,
+            p.max_slots,
+            cfg.devmem_bytes,
+            cfg.max_slots
+        ));
+    }
+    let client_cfg = ClientConfig {
+        queues: cfg.queues.clamp(1, p.num_queues),
+        ..cfg.client_config()
     };
-    let (client, _dev) = open_soft(soft, &cfg.client_config())?;
-    Ok(client)
+    let dev = SimDevice::new(pagepress_sim::Device::new(), HarnessConfig::default());
+    let backend: Arc<dyn pagepress_pcie::DeviceBackend> = dev.clone();
+    let client =
+        DeviceClient::open(backend, &client_cfg).map_err(|e| format!("sim device: {e}"))?;
+    let figures = move || {
+        let s = dev.stats();
+        SimFigures {
+            clock_mhz: s.clock_mhz,
+            device_cycles: s.device_cycles,
+            store_cycles: s.store_cycles,
+            load_cycles: s.load_cycles,
+        }
+    };
+    Ok(Opened {
+        pool: Arc::new(client),
+        sim_figures: Some(Box::new(figures)),
+    })
 }
 
 #[cfg(not(feature = "rtl"))]
-fn open_sim(_: &DeviceConfig) -> Result<Arc<dyn CompressedPool>, String> {
+fn open_sim(_: &DeviceConfig) -> Result<Opened, String> {
     Err(
-        "backend sim needs the Verilated RTL engines: build with `--features rtl` \
+        "backend sim needs the Verilated device: build with `--features rtl` \
          (requires Verilator)"
             .to_string(),
     )
 }
 
-/// Opens a backend as a pool.
-pub fn open(kind: BackendKind, cfg: &DeviceConfig) -> Result<Arc<dyn CompressedPool>, String> {
+/// Opens a backend.
+pub fn open(kind: BackendKind, cfg: &DeviceConfig) -> Result<Opened, String> {
     match kind {
         BackendKind::Soft => {
             let (client, _dev) = open_soft(cfg.soft_config(), &cfg.client_config())?;
-            Ok(client)
+            Ok(Opened {
+                pool: client,
+                sim_figures: None,
+            })
         }
         BackendKind::Sim => open_sim(cfg),
         BackendKind::Vfio => Err(

@@ -105,6 +105,67 @@ fn load_pages(args: &RunArgs, want: usize) -> Result<PageSet, String> {
     PageSet::from_bytes(data).map_err(|e| format!("corpus: {e}"))
 }
 
+/// The Verilated device's figures for the report.
+struct SimSummary {
+    clock_mhz: u32,
+    device_cycles: u64,
+    store: (usize, u64, u64),
+    load: (usize, u64, u64),
+}
+
+/// (samples, p50, p99) of cycle samples.
+fn percentiles(v: &[u64]) -> (usize, u64, u64) {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    let at = |q: f64| {
+        v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0)
+    };
+    (v.len(), at(0.5), at(0.99))
+}
+
+fn sim_summary(f: &backend::SimFigures) -> SimSummary {
+    SimSummary {
+        clock_mhz: f.clock_mhz,
+        device_cycles: f.device_cycles,
+        store: percentiles(&f.store_cycles),
+        load: percentiles(&f.load_cycles),
+    }
+}
+
+impl SimSummary {
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "clock_mhz": self.clock_mhz,
+            "device_cycles": self.device_cycles,
+            "store_cycles_p50": self.store.1,
+            "store_cycles_p99": self.store.2,
+            "stores_timed": self.store.0,
+            "load_cycles_p50": self.load.1,
+            "load_cycles_p99": self.load.2,
+            "loads_timed": self.load.0,
+        })
+    }
+
+    fn print(&self) {
+        let us = |c: u64| c as f64 / self.clock_mhz.max(1) as f64;
+        println!("{:<40} {:>14}", "sim: device cycles", self.device_cycles);
+        for (what, (n, p50, p99)) in [("STORE", self.store), ("LOAD", self.load)] {
+            println!(
+                "  {:<38} {:>14}",
+                format!("sim: {what} cycles/page p50 / p99"),
+                format!("{p50} / {p99}")
+            );
+            println!(
+                "  {:<38} {:>14}",
+                format!("  at {} MHz (us), {n} timed", self.clock_mhz),
+                format!("{:.2} / {:.2}", us(p50), us(p99))
+            );
+        }
+    }
+}
+
 fn us(ns: u64) -> f64 {
     ns as f64 / 1000.0
 }
@@ -135,7 +196,8 @@ pub fn run(args: RunArgs) -> CliResult {
         queues: args.threads + 1,
         ..DeviceConfig::default()
     };
-    let pool: Arc<dyn CompressedPool> = backend::open(args.backend, &dev_cfg)?;
+    let opened = backend::open(args.backend, &dev_cfg)?;
+    let pool: Arc<dyn CompressedPool> = opened.pool.clone();
     let cfg = Config {
         ram_pages,
         swap_slots,
@@ -207,6 +269,7 @@ pub fn run(args: RunArgs) -> CliResult {
     ];
     let host = pool.host_counters();
     let failed = report.corrupted + report.lost + sys.violations();
+    let sim = opened.sim_figures.as_ref().map(|f| sim_summary(&f()));
 
     if args.json {
         let mut lat_j = serde_json::Map::new();
@@ -217,13 +280,13 @@ pub fn run(args: RunArgs) -> CliResult {
             );
         }
         let j = serde_json::json!({
-            "backend": format!("{:?}", args.backend).to_lowercase(),
+            "backend": args.backend.name(),
             "threads": args.threads,
             "ram_pages": ram_pages,
             "working_set_pages": ws_pages,
             "device_mem_bytes": args.device_mem,
             "order": args.order,
-            "pattern": format!("{:?}", args.pattern).to_lowercase(),
+            "pattern": args.pattern.name(),
             "ops": report.ops,
             "seconds": secs,
             "faults": faults,
@@ -246,6 +309,10 @@ pub fn run(args: RunArgs) -> CliResult {
             "errors": report.errors,
             "violation_log": st.violation_descriptions(),
         });
+        let mut j = j;
+        if let Some(s) = &sim {
+            j["sim"] = s.json();
+        }
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
         println!(
@@ -305,6 +372,9 @@ pub fn run(args: RunArgs) -> CliResult {
         }
         for v in st.violation_descriptions().iter() {
             println!("  violation: {v}");
+        }
+        if let Some(s) = &sim {
+            s.print();
         }
     }
     if failed > 0 {
