@@ -9,7 +9,7 @@
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `clock` | in | 1 | |
-//! | `cmd_valid`/`cmd_ready` | in/out | 1 | a command is offered / taken (`cmd_ready` only while idle) |
+//! | `cmd_valid`/`cmd_ready` | in/out | 1 | a command is offered / taken (`cmd_ready` is a register: high while idle) |
 //! | `cmd_opcode`, `cmd_flags` | in | 8, 8 | |
 //! | `cmd_nr_pages` | in | 16 | |
 //! | `cmd_slot` | in | 32 | |
@@ -18,7 +18,7 @@
 //! | `done` | out | 1 | pulse: the outcome is on `status`/`result`/`info` (held until the next command starts) |
 //! | `status` | out | 8 | `pagepress_abi::Status` |
 //! | `result`, `info` | out | 32, 32 | |
-//! | `reset_entries` | in | 1 | pulse while idle: drop every entry (index CLEAR, allocator CLEAR); `cmd_ready` is low until done |
+//! | `reset_entries` | in | 1 | pulse: drop every entry (index CLEAR, allocator CLEAR); `cmd_ready` is low from the next cycle until done. A pulse while a command runs (or with a command taken in the same cycle) is kept and runs after that command |
 //! | `clear_stats` | in | 1 | pulse: zero the counters (the two gauges read live) |
 //! | `stat_idx`/`stat_value` | in/out | 5/64 | counter read port for the CSR: value one cycle after the index |
 //! | `dma_*` | | | DMA master port, as at the top level |

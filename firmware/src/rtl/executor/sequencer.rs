@@ -2,8 +2,9 @@
 //! time, step for step as the model's `Engine::execute`, by driving the
 //! executor's blocks: the entry store (index + allocator), the DMA engine and
 //! its beat source, the frame port, the compressor side (same-fill check,
-//! frame drain) and the decompressor. Every output is a register, so no
-//! combinational path runs from its inputs through it.
+//! frame drain) and the decompressor. Every output is a register (or a
+//! function of registers only), so no combinational path runs from its
+//! inputs through it.
 //!
 //! | port group | meaning |
 //! |---|---|
@@ -195,6 +196,8 @@ pub struct Sequencer {
     funit: DFF<Bits<32>>,
     cycles: DFF<Bits<32>>,
     resetting: DFF<bool>,
+    /// `reset_entries` pulsed; the CLEAR runs when idle.
+    reset_pending: DFF<bool>,
     bump_v: DFF<bool>,
     bump_i: DFF<Bits<5>>,
     bump_n_q: DFF<Bits<32>>,
@@ -411,6 +414,7 @@ impl Sequencer {
             funit: Default::default(),
             cycles: Default::default(),
             resetting: Default::default(),
+            reset_pending: Default::default(),
             bump_v: Default::default(),
             bump_i: Default::default(),
             bump_n_q: Default::default(),
@@ -560,6 +564,7 @@ impl Logic for Sequencer {
             funit,
             cycles,
             resetting,
+            reset_pending,
             bump_v,
             bump_i,
             bump_n_q,
@@ -632,7 +637,8 @@ impl Logic for Sequencer {
         self.load_addr.next = self.f_unit.val() << self.unit_shift.val();
 
         // ---- outputs: registers only ----
-        self.cmd_ready.next = (self.state.q.val() == self.s_idle.val()) & !self.reset_entries.val();
+        self.cmd_ready.next =
+            (self.state.q.val() == self.s_idle.val()) & !self.reset_pending.q.val();
         self.done.next = self.done_q.q.val();
         self.status.next = self.status_q.q.val();
         self.result.next = self.result_q.q.val();
@@ -664,13 +670,13 @@ impl Logic for Sequencer {
 
         // ---- the state machine ----
         self.pg_next.next = self.pg.q.val();
+        // A reset pulse is kept until the executor is idle and no command was
+        // taken with it (so `cmd_ready` depends on registers only).
+        if self.reset_entries.val() {
+            self.reset_pending.d.next = true;
+        }
         if self.state.q.val() == self.s_idle.val() {
-            if self.reset_entries.val() {
-                self.resetting.d.next = true;
-                self.e_op_q.d.next = self.op_clear.val();
-                self.ret.d.next = self.s_clr_done.val();
-                self.state.d.next = self.s_eop.val();
-            } else if self.cmd_valid.val() {
+            if self.cmd_valid.val() & !self.reset_pending.q.val() {
                 self.c_opcode.d.next = self.cmd_opcode.val();
                 self.c_flags.d.next = self.cmd_flags.val();
                 self.c_nr.d.next = self.cmd_nr_pages.val();
@@ -679,6 +685,12 @@ impl Logic for Sequencer {
                 self.c_len.d.next = self.cmd_len.val();
                 self.resetting.d.next = false;
                 self.state.d.next = self.s_decode.val();
+            } else if self.reset_entries.val() | self.reset_pending.q.val() {
+                self.reset_pending.d.next = false;
+                self.resetting.d.next = true;
+                self.e_op_q.d.next = self.op_clear.val();
+                self.ret.d.next = self.s_clr_done.val();
+                self.state.d.next = self.s_eop.val();
             }
         }
         if self.state.q.val() == self.s_decode.val() {

@@ -128,9 +128,14 @@ impl Rtl {
     }
 
     fn exec(&mut self, cmd: &Command) -> Outcome {
+        self.exec_with(cmd, |_, _| {})
+    }
+
+    /// Runs `cmd`; `hook` sets more inputs in each cycle (given its number).
+    fn exec_with(&mut self, cmd: &Command, mut hook: impl FnMut(u64, &mut Exec)) -> Outcome {
         let mut taken = false;
         let mut cycles = 0u64;
-        loop {
+        for cycle in 0.. {
             let (accepted, done) = self.cycle(|u| {
                 u.cmd_valid.next = !taken;
                 u.cmd_opcode.next = (cmd.opcode as u64).to_bits();
@@ -139,6 +144,7 @@ impl Rtl {
                 u.cmd_slot.next = (cmd.slot as u64).to_bits();
                 u.cmd_addr.next = cmd.addr.to_bits();
                 u.cmd_len.next = (cmd.len as u64).to_bits();
+                hook(cycle, u);
                 settle(u);
                 let accepted = !taken && u.cmd_ready.val();
                 let done = u.done.val().then(|| {
@@ -166,6 +172,7 @@ impl Rtl {
             }
             assert!(cycles < 200_000, "{cmd:?} did not complete");
         }
+        unreachable!()
     }
 
     fn stat(&mut self, c: usize) -> u64 {
@@ -627,6 +634,19 @@ fn reset_entries_and_clear_stats() {
     assert_eq!((o.status, o.info), (Status::NotFound as u8, 0));
     // reset_entries does not complete a command.
     assert_eq!(rtl.stat(StatCounter::ErrNotFound as usize), 1);
+    // A pulse with a command, or while one runs, is kept: the command
+    // completes, then the entries go.
+    for at in [0, 30] {
+        let store = cmd(Opcode::Store, 0, 1, 2, 0x10_0000, 0);
+        let o = rtl.exec_with(&store, |c, u| u.reset_entries.next = c == at);
+        assert_eq!(
+            o.status,
+            Status::Ok as u8,
+            "STORE with a reset pulse at {at}"
+        );
+        while !rtl.cycle(|u| u.cmd_ready.val()) {}
+        assert_eq!(rtl.stat(entries), 0, "reset pulse at {at} was lost");
+    }
 }
 
 /// Post-synthesis cell counts of the SIM_DEVICE executor (yosys
