@@ -46,10 +46,23 @@
 //!
 //! # Timing
 //!
-//! The compressor clears its hash table for 4096 cycles after power-up; a
-//! STORE waits for it. Cycle figures of one-page commands are measured by the
-//! tests (`cargo test -p pagepress-firmware --features rtl --release
-//! executor::tests -- --nocapture` prints them).
+//! Cycles from `cmd_valid && cmd_ready` to `done`, one page, the test
+//! device (one index level, device-memory latency 4, host and device memory
+//! never stalling; `commands_match_the_model` prints them):
+//!
+//! | command | cycles | where they go |
+//! |---|---|---|
+//! | STORE, word-filled page | 546 | 512 beats of DMA read; remove + insert |
+//! | STORE, text page (1674-byte frame) | 2528 | the compressor (~1700 to its frame's first beat after the last page beat), the frame written at its pace |
+//! | STORE, first after power-up | + up to 4096 | the compressor clears its hash table |
+//! | LOAD, same-filled page | 543 | 512 beats of DMA write |
+//! | LOAD, text page | 7317 | the decompressor (about a byte per cycle), then 512 beats of DMA write |
+//! | LOAD RAW_FRAME, text page | 459 | 210 frame words read into the buffer, 210 beats written |
+//! | INVALIDATE, 4 slots (3 entries) | 74 | |
+//!
+//! Besides the engines and the transfers, a command costs a few cycles per
+//! index or allocator operation (see their module docs) and about 10 of its
+//! own (decode, registered starts, one counter bump per cycle).
 
 #[cfg(test)]
 #[macro_use]
