@@ -491,11 +491,7 @@ mod tests {
     pub(crate) fn lint<B: Block>(name: &str, uut: &mut B) {
         uut.connect_all();
         let v = generate_verilog(uut);
-        pagepress_rtl::lint::lint_verilog(
-            name,
-            &format!("/* verilator lint_off DECLFILENAME */\n{v}"),
-        )
-        .unwrap();
+        pagepress_rtl::lint::lint_verilog(name, &v).unwrap();
     }
 
     #[test]

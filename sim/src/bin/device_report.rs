@@ -52,7 +52,9 @@ fn percentile(v: &[u64], q: f64) -> u64 {
 
 fn run() -> Result<(), String> {
     let n: usize = match arg_value("--pages") {
-        Some(s) => s.parse().map_err(|_| format!("--pages: `{s}` is not a count"))?,
+        Some(s) => s
+            .parse()
+            .map_err(|_| format!("--pages: `{s}` is not a count"))?,
         None => 256,
     };
     if n == 0 {
@@ -109,7 +111,10 @@ fn run() -> Result<(), String> {
     }
     let cycles = st.device_cycles - cycles0;
     let us = |c: u64| c as f64 / clock_mhz as f64;
-    println!("## Device latency, one command at a time ({} real pages)\n", set.len());
+    println!(
+        "## Device latency, one command at a time ({} real pages)\n",
+        set.len()
+    );
     println!(
         "Doorbell to completion per 4 KiB page; DMA latency {dma_latency} cycles \
          (a PCIe round trip of 850 ns at {clock_mhz} MHz); {} of {} pages stored \
@@ -117,7 +122,9 @@ fn run() -> Result<(), String> {
         stored.len(),
         set.len()
     );
-    println!("| command | p50 cycles | p99 cycles | p50 µs @ {clock_mhz} MHz | p99 µs | reference |");
+    println!(
+        "| command | p50 cycles | p99 cycles | p50 µs @ {clock_mhz} MHz | p99 µs | reference |"
+    );
     println!("|---|---:|---:|---:|---:|---|");
     for (what, v, reference) in [
         (
@@ -167,7 +174,11 @@ fn area() -> Result<(), String> {
         ),
         (
             "executor (with index, allocator, engines)",
-            executor_verilog::<{ alloc_bits(&SIM_DEVICE) }, { node_bits(&SIM_DEVICE) }, { top_bits(&SIM_DEVICE) }>(p),
+            executor_verilog::<
+                { alloc_bits(&SIM_DEVICE) },
+                { node_bits(&SIM_DEVICE) },
+                { top_bits(&SIM_DEVICE) },
+            >(p),
         ),
         (
             "compressor",

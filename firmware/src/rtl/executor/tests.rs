@@ -477,16 +477,8 @@ fn executor_verilog_lints() {
     let mut sim = SimExecutor::new(&crate::params::SIM_DEVICE);
     sim.connect_all();
     let sim_v = generate_verilog(&sim);
-    pagepress_rtl::lint::lint_verilog(
-        "executor_sim_device",
-        &format!("/* verilator lint_off DECLFILENAME */\n{sim_v}"),
-    )
-    .unwrap();
-    pagepress_rtl::lint::lint_verilog(
-        "executor",
-        &format!("/* verilator lint_off DECLFILENAME */\n{v}"),
-    )
-    .unwrap();
+    pagepress_rtl::lint::lint_verilog("executor_sim_device", &sim_v).unwrap();
+    pagepress_rtl::lint::lint_verilog("executor", &v).unwrap();
 }
 
 /// A seeded random command stream (every opcode, flags, ranges across index

@@ -21,8 +21,7 @@ pub fn settle<B: Block>(uut: &mut B) {
 /// DECLFILENAME is waived: rust-hdl names every top module `top`.
 pub fn lint<B: Block>(name: &str, uut: &B) {
     let v = generate_verilog(uut);
-    pagepress_rtl::lint::lint_verilog(name, &format!("/* verilator lint_off DECLFILENAME */\n{v}"))
-        .unwrap();
+    pagepress_rtl::lint::lint_verilog(name, &v).unwrap();
 }
 
 use pagepress_codec::corpus::SplitMix64;
