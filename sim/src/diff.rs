@@ -631,3 +631,51 @@ impl Reference for ModelTarget {
         self.dev.frame_location(slot)
     }
 }
+
+/// The Verilated device as a target (the device under test).
+pub struct RtlTarget {
+    dev: std::sync::Arc<crate::harness::SimDevice<crate::Device>>,
+}
+
+impl RtlTarget {
+    /// The Verilated `SIM_DEVICE` under the harness with its default latencies.
+    pub fn new() -> Self {
+        use crate::Model;
+        RtlTarget {
+            dev: crate::harness::SimDevice::new(
+                crate::Device::new(),
+                crate::harness::HarnessConfig::default(),
+            ),
+        }
+    }
+
+    /// The harness's figures (cycles, per-command latencies).
+    pub fn stats(&self) -> crate::harness::SimStats {
+        self.dev.stats()
+    }
+
+    /// Why the device stopped, if it did (a hang or a port-protocol error).
+    pub fn failure(&self) -> Option<crate::harness::HarnessError> {
+        self.dev.failure()
+    }
+}
+
+impl Default for RtlTarget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Target for RtlTarget {
+    fn label(&self) -> &str {
+        "rtl"
+    }
+
+    fn backend(&self) -> &dyn DeviceBackend {
+        &*self.dev
+    }
+
+    fn flip_devmem_byte(&self, addr: u64, mask: u8) {
+        self.dev.with_harness(|h| h.devmem_flip(addr, mask));
+    }
+}

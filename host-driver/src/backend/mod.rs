@@ -154,7 +154,10 @@ fn open_sim(cfg: &DeviceConfig) -> Result<Opened, String> {
         queues: cfg.queues.clamp(1, p.num_queues),
         ..cfg.client_config()
     };
-    let dev = SimDevice::new(pagepress_sim::Device::new(), HarnessConfig::default());
+    let dev = SimDevice::new(
+        <pagepress_sim::Device as pagepress_sim::Model>::new(),
+        HarnessConfig::default(),
+    );
     let backend: Arc<dyn pagepress_pcie::DeviceBackend> = dev.clone();
     let client =
         DeviceClient::open(backend, &client_cfg).map_err(|e| format!("sim device: {e}"))?;

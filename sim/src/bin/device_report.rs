@@ -21,7 +21,7 @@ use pagepress_pcie::DeviceBackend;
 use pagepress_pcie::raw_queue::RawQueue;
 use pagepress_rtl::synth::{SynthStats, synth_xilinx};
 use pagepress_sim::harness::{HarnessConfig, SimDevice};
-use pagepress_sim::{Device, VERILOG, pages};
+use pagepress_sim::{Device, Model, VERILOG, pages};
 use std::time::{Duration, Instant};
 
 /// Reference points for the table (per 4 KiB page).
