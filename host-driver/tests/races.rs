@@ -20,6 +20,26 @@ fn system(cfg: Config) -> (Arc<System>, Arc<MemPool>) {
     (sys, pool)
 }
 
+thread_local! {
+    /// The pool the next race scenario on this thread runs on instead of a
+    /// `MemPool` (the `sim` backend's runs of the same scenarios).
+    static RACE_POOL: std::cell::RefCell<Option<Arc<dyn CompressedPool>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The system a race scenario runs on: a `MemPool`, or the pool installed
+/// by [`on_sim`]'s tests.
+fn race_system(cfg: Config) -> Arc<System> {
+    match RACE_POOL.with(|p| p.borrow_mut().take()) {
+        Some(pool) => {
+            let sys = System::new(cfg, pool, Hooks::new());
+            sys.swapon(None).unwrap();
+            sys
+        }
+        None => system(cfg).0,
+    }
+}
+
 /// One cluster of 16 slots: allocation is lowest-free-first, so a freed slot
 /// is the next one handed out (the reuse the races need).
 fn small() -> Config {
@@ -65,7 +85,7 @@ fn slot_of(mm: &Mm, va: u64) -> u32 {
 // ---- (a) large-folio swap-in with mixed backing ------------------------------
 
 fn race_a(rule: bool) -> (Result<(), SwapError>, Arc<System>, Arc<Mm>) {
-    let (sys, _pool) = system(Config {
+    let sys = race_system(Config {
         order: 2,
         ..small()
     });
@@ -122,7 +142,7 @@ fn a_rule_off_reads_mixed_range_from_one_backing() {
 /// A at page 0 goes to slot 0; the shrinker pauses at `point`; meanwhile A's
 /// slot is freed and reused by B (page 1).
 fn race_b_reuse(rule: bool, point: &'static str) -> (Writeback, Arc<System>, Arc<Mm>) {
-    let (sys, _pool) = system(small());
+    let sys = race_system(small());
     if !rule {
         sys.hooks.disable(Rule::WritebackRevalidates);
     }
@@ -180,7 +200,7 @@ fn b_rule_off_writes_stale_data_over_reused_slot() {
 }
 
 fn race_b_swapoff(rule: bool) -> (Writeback, Arc<System>, Arc<Mm>) {
-    let (sys, _pool) = system(small());
+    let sys = race_system(small());
     if !rule {
         sys.hooks.disable(Rule::WritebackRevalidates);
     }
@@ -222,7 +242,7 @@ fn b_rule_off_writeback_touches_freed_device() {
 // ---- (c) skip-swapcache double fault -----------------------------------------
 
 fn race_c(rule: bool) -> (Arc<System>, Arc<Mm>, Option<FaultOutcome>) {
-    let (sys, _pool) = system(Config {
+    let sys = race_system(Config {
         swapin: SwapinMode::SkipWhenExclusive,
         ..small()
     });
@@ -288,7 +308,7 @@ fn c_rule_off_maps_stale_page_over_newer_write() {
 // ---- (d) free vs swapoff ------------------------------------------------------
 
 fn race_d(rule: bool) -> (Arc<System>, Result<(), SwapError>) {
-    let (sys, _pool) = system(small());
+    let sys = race_system(small());
     if !rule {
         sys.hooks.disable(Rule::FreeHoldsDeviceRef);
     }
@@ -360,7 +380,7 @@ fn d_rule_off_free_touches_freed_slot_map() {
 // ---- (e) writeback recursion from a swap-in holding HAS_CACHE ---------------
 
 fn race_e(rule: bool) -> (Arc<System>, Arc<Mm>, Writeback) {
-    let (sys, _pool) = system(small());
+    let sys = race_system(small());
     if !rule {
         sys.hooks.disable(Rule::WritebackNeverWaits);
     }
@@ -688,4 +708,55 @@ fn cached_folio_orphaned_by_a_zap_is_reclaimed() {
     assert_eq!(dev.inuse(), 0);
     assert_eq!(sys.ram_used(), 0);
     assert_eq!(sys.violations(), 0);
+}
+
+/// The five races' scenarios, rule on, with the whole Verilated device as the
+/// pool: the same interleavings through the unmodified driver and RTL, every
+/// page checked.
+#[cfg(feature = "rtl")]
+mod on_sim {
+    use super::*;
+    use pagepress::backend::{BackendKind, DeviceConfig, open};
+
+    fn on_sim(test: fn()) {
+        let cfg = DeviceConfig {
+            devmem_bytes: 1 << 20,
+            max_slots: 1 << 12,
+            queues: 2,
+            queue_log2: 4,
+        };
+        let pool = open(BackendKind::Sim, &cfg).expect("sim backend").pool;
+        RACE_POOL.with(|p| *p.borrow_mut() = Some(pool));
+        test();
+    }
+
+    #[test]
+    fn a_on_sim() {
+        on_sim(a_large_swapin_rechecks_backing_under_has_cache);
+    }
+
+    #[test]
+    fn b_reuse_on_sim() {
+        on_sim(b_writeback_refinds_entry_after_lru_drop);
+    }
+
+    #[test]
+    fn b_swapoff_on_sim() {
+        on_sim(b_writeback_after_swapoff_fails_cleanly);
+    }
+
+    #[test]
+    fn c_on_sim() {
+        on_sim(c_skip_swapcache_path_takes_has_cache);
+    }
+
+    #[test]
+    fn d_on_sim() {
+        on_sim(d_free_holds_device_reference_against_swapoff);
+    }
+
+    #[test]
+    fn e_on_sim() {
+        on_sim(e_writeback_skips_busy_slot_instead_of_waiting);
+    }
 }

@@ -57,9 +57,10 @@ pub struct RunArgs {
     /// Stop after this many seconds (whichever of --ops/--duration comes first).
     #[arg(long)]
     pub duration: Option<f64>,
-    /// Total page touches across threads.
-    #[arg(long, default_value_t = 100_000)]
-    pub ops: u64,
+    /// Total page touches across threads (default 100000; 5000 on the sim
+    /// backend, whose device runs at simulation speed).
+    #[arg(long)]
+    pub ops: Option<u64>,
     /// Backing swap file, created or truncated (default: a temporary file,
     /// removed afterwards).
     #[arg(long)]
@@ -171,6 +172,10 @@ fn us(ns: u64) -> f64 {
 }
 
 pub fn run(args: RunArgs) -> CliResult {
+    let ops = args.ops.unwrap_or(match args.backend {
+        BackendKind::Sim => 5_000,
+        _ => 100_000,
+    });
     if args.threads == 0 || args.order > 8 {
         return Err("--threads must be > 0 and --order at most 8".into());
     }
@@ -180,7 +185,7 @@ pub fn run(args: RunArgs) -> CliResult {
             "--ram, --device-mem and --working-set must each be at least one page (4K)".into(),
         );
     }
-    if args.ops == 0 || args.duration.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
+    if ops == 0 || args.duration.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
         return Err("--ops and --duration must be positive".into());
     }
     let page = PAGE_SIZE as u64;
@@ -217,7 +222,7 @@ pub fn run(args: RunArgs) -> CliResult {
     let wl = WorkloadConfig {
         threads: args.threads,
         working_set: ws_pages,
-        ops: args.ops,
+        ops,
         duration: args.duration.map(Duration::from_secs_f64),
         pattern: args.pattern,
         write_pct: args.write_pct.min(100),
@@ -226,7 +231,7 @@ pub fn run(args: RunArgs) -> CliResult {
     let bar = if args.json || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
-        let b = indicatif::ProgressBar::new(args.ops);
+        let b = indicatif::ProgressBar::new(ops);
         b.set_style(
             indicatif::ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} touches ({per_sec})",
