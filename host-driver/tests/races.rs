@@ -726,8 +726,11 @@ mod on_sim {
             queue_log2: 4,
         };
         let pool = open(BackendKind::Sim, &cfg).expect("sim backend").pool;
-        RACE_POOL.with(|p| *p.borrow_mut() = Some(pool));
+        RACE_POOL.with(|p| *p.borrow_mut() = Some(pool.clone()));
         test();
+        // The scenario ran on the device, not on a fallback pool.
+        let stored = pool.stats().expect("device counters");
+        assert!(stored.get(pagepress_abi::stats::StatCounter::StoreCmds) > 0);
     }
 
     #[test]

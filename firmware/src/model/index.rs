@@ -92,6 +92,11 @@ impl RadixIndex {
         self.entries
     }
 
+    /// No entry held.
+    pub fn is_empty(&self) -> bool {
+        self.entries == 0
+    }
+
     /// Index accesses since the last call.
     pub fn take_accesses(&mut self) -> u64 {
         std::mem::take(&mut self.accesses)

@@ -307,7 +307,7 @@ fn directed_shapes_match_the_model() {
 
 fn lint(name: &str, verilog: &str) {
     assert!(verilog.contains("module top"));
-    pagepress_rtl::lint::lint_verilog(name, &verilog).unwrap();
+    pagepress_rtl::lint::lint_verilog(name, verilog).unwrap();
 }
 
 #[test]
