@@ -57,7 +57,7 @@ pub struct RunArgs {
     /// Stop after this many seconds (whichever of --ops/--duration comes first).
     #[arg(long)]
     pub duration: Option<f64>,
-    /// Total page touches across threads (default 100000; 5000 on the sim
+    /// Total page touches across threads (default 100000; 3000 on the sim
     /// backend, whose device runs at simulation speed).
     #[arg(long)]
     pub ops: Option<u64>,
@@ -173,7 +173,7 @@ fn us(ns: u64) -> f64 {
 
 pub fn run(args: RunArgs) -> CliResult {
     let ops = args.ops.unwrap_or(match args.backend {
-        BackendKind::Sim => 5_000,
+        BackendKind::Sim => 3_000,
         _ => 100_000,
     });
     if args.threads == 0 || args.order > 8 {
