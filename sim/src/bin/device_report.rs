@@ -164,16 +164,19 @@ fn run() -> Result<(), String> {
 }
 
 fn area() -> Result<(), String> {
-    type Figure = (&'static str, String);
+    // (label, file name for yosys, Verilog).
+    type Figure = (&'static str, &'static str, String);
     let p = &SIM_DEVICE;
     let blocks: Vec<Figure> = vec![
-        ("device (whole)", sim_device_verilog()),
+        ("device (whole)", "device", sim_device_verilog()),
         (
             "control plane (registers, queue engine)",
+            "control_plane",
             control_plane_verilog(p, DeviceKind::Sim),
         ),
         (
             "executor (with index, allocator, engines)",
+            "executor",
             executor_verilog::<
                 { alloc_bits(&SIM_DEVICE) },
                 { node_bits(&SIM_DEVICE) },
@@ -182,6 +185,7 @@ fn area() -> Result<(), String> {
         ),
         (
             "compressor",
+            "compressor",
             VERILOG
                 .iter()
                 .find(|(n, _)| *n == "compressor")
@@ -189,6 +193,7 @@ fn area() -> Result<(), String> {
                 .unwrap_or_default(),
         ),
         (
+            "decompressor",
             "decompressor",
             VERILOG
                 .iter()
@@ -199,8 +204,8 @@ fn area() -> Result<(), String> {
     ];
     println!("\n## Area (`yosys synth_xilinx`, 7-series cells)\n");
     println!("| block | LUT | FF | RAMB36 | RAMB18 | DSP |\n|---|---:|---:|---:|---:|---:|");
-    for (name, v) in blocks {
-        let s: SynthStats = synth_xilinx(name, &v)?;
+    for (name, file, v) in blocks {
+        let s: SynthStats = synth_xilinx(file, &v)?;
         println!(
             "| {name} | {} | {} | {} | {} | {} |",
             s.luts, s.ffs, s.bram36, s.bram18, s.dsps
