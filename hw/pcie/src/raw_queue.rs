@@ -51,6 +51,8 @@ pub fn find_block(dev: &dyn DeviceBackend, block_type: u32) -> Option<u32> {
 pub struct RawQueue<'d> {
     dev: &'d dyn DeviceBackend,
     control: u32,
+    /// BAR0 offset of the queue's register window.
+    window: u32,
     qid: u32,
     sq: SubmissionRing,
     cq: CompletionRing,
@@ -69,8 +71,9 @@ impl<'d> RawQueue<'d> {
     ) -> Result<Self, RawQueueError> {
         let control = find_block(dev, regs::BLOCK_TYPE_CONTROL)
             .ok_or(RawQueueError::MissingBlock(regs::BLOCK_TYPE_CONTROL))?;
-        find_block(dev, regs::BLOCK_TYPE_QUEUES)
+        let queues_base = find_block(dev, regs::BLOCK_TYPE_QUEUES)
             .ok_or(RawQueueError::MissingBlock(regs::BLOCK_TYPE_QUEUES))?;
+        let window = queues_base + queues::FIRST + qid * queues::STRIDE_BYTES;
         dev.bar0_write(control + control::CTRL, control::CTRL_RESET);
         let deadline = Instant::now() + Duration::from_secs(10);
         while dev.bar0_read(control + control::CTRL) & control::CTRL_RESET != 0 {
@@ -82,7 +85,7 @@ impl<'d> RawQueue<'d> {
         let entries = 1usize << log2;
         let sq = SubmissionRing::new(dev.dma_alloc(entries * COMMAND_SIZE)?, log2);
         let cq = CompletionRing::new(dev.dma_alloc(entries * COMPLETION_SIZE)?, log2);
-        let reg = |r| queues::reg(qid, r);
+        let reg = |r| window + r;
         dev.bar0_write(reg(queues::SQ_BASE_LO), sq.iova() as u32);
         dev.bar0_write(reg(queues::SQ_BASE_HI), (sq.iova() >> 32) as u32);
         dev.bar0_write(reg(queues::SQ_SIZE_LOG2), log2);
@@ -104,6 +107,7 @@ impl<'d> RawQueue<'d> {
         Ok(RawQueue {
             dev,
             control,
+            window,
             qid,
             sq,
             cq,
@@ -135,7 +139,7 @@ impl<'d> RawQueue<'d> {
     pub fn ring(&mut self) {
         fence(Ordering::Release);
         self.dev
-            .bar0_write(queues::reg(self.qid, queues::SQ_TAIL_DB), self.sq.tail());
+            .bar0_write(self.window + queues::SQ_TAIL_DB, self.sq.tail());
     }
 
     /// Collects the next `n` completions in order, releasing their entries
@@ -153,7 +157,7 @@ impl<'d> RawQueue<'d> {
                     out.push(c);
                     self.outstanding = self.outstanding.saturating_sub(1);
                     self.dev
-                        .bar0_write(queues::reg(self.qid, queues::CQ_HEAD_DB), self.cq.head());
+                        .bar0_write(self.window + queues::CQ_HEAD_DB, self.cq.head());
                 }
                 None if Instant::now() > deadline => {
                     return Err(RawQueueError::Timeout(timeout, self.outstanding));
