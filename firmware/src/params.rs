@@ -4,8 +4,6 @@
 //! one [`DeviceParams`]; CAPS reports them, and the model configured from the
 //! same value is the RTL's golden reference.
 
-use pagepress_abi::format::PAGE_SIZE;
-
 /// Bits of the slot number consumed by each index level below the top.
 pub const INDEX_FANOUT_BITS: u32 = 6;
 /// Children (interior) or entries (leaf) per index node.
@@ -16,8 +14,6 @@ pub const INDEX_MAX_TOP_BITS: u32 = 10;
 pub const INDEX_NODE_BYTES: u64 = (INDEX_FANOUT * INDEX_SLOT_BYTES) as u64;
 /// Bytes per node slot: an interior child pointer or a leaf entry.
 pub const INDEX_SLOT_BYTES: usize = 16;
-/// Largest frame the device stores (header + block header + a raw page).
-pub const MAX_FRAME_BYTES: usize = pagepress_abi::format::MAX_FRAME_SIZE;
 /// Most queue pairs the RTL register block implements.
 pub const RTL_MAX_QUEUES: u32 = 8;
 
@@ -145,8 +141,6 @@ impl DeviceParams {
         Ok(())
     }
 }
-
-const _: () = assert!(MAX_FRAME_BYTES > PAGE_SIZE);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! The on-device slot index: a radix tree with its top level on chip.
 //!
 //! A slot number is split into a top part, which indexes an on-chip array of
-//! node pointers, and `levels` fields of [`FANOUT_BITS`] bits, one per level of
+//! node pointers, and `levels` fields of `INDEX_FANOUT_BITS` bits, one per level of
 //! 64-way nodes held in device memory (here a modelled node array). The last
 //! level's nodes are leaves holding the entries. Every node read or write below
 //! the top level is one *index access*, the figure CAPS `INDEX_LEVELS` and the
@@ -10,12 +10,11 @@
 //!
 //! Nodes are allocated on first insert below them and freed when their last
 //! child goes, so the index never holds empty nodes.
+//!
+//! The split is `params::IndexGeometry`, shared with the RTL index.
 
-/// Bits of the slot consumed per level below the top.
-pub const FANOUT_BITS: u32 = 6;
-const FANOUT: usize = 1 << FANOUT_BITS;
-/// Largest on-chip top level, in bits (1024 pointers).
-const MAX_TOP_BITS: u32 = 10;
+use crate::params::{INDEX_FANOUT as FANOUT, INDEX_FANOUT_BITS as FANOUT_BITS, IndexGeometry};
+
 /// Marks an empty child pointer (node indices are below it).
 const NO_NODE: u32 = u32::MAX;
 
@@ -65,12 +64,7 @@ pub struct IndexFull;
 impl RadixIndex {
     /// An index for slots `0 .. max_slots` with at most `max_nodes` nodes.
     pub fn new(max_slots: u32, max_nodes: usize) -> Self {
-        let slot_bits = (u32::BITS - max_slots.saturating_sub(1).leading_zeros()).max(1);
-        let levels = slot_bits
-            .saturating_sub(MAX_TOP_BITS)
-            .div_ceil(FANOUT_BITS)
-            .max(1);
-        let top_bits = slot_bits.saturating_sub(levels * FANOUT_BITS);
+        let IndexGeometry { levels, top_bits } = IndexGeometry::for_slots(max_slots);
         RadixIndex {
             levels,
             top: vec![NO_NODE; 1 << top_bits],
