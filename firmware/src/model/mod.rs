@@ -18,13 +18,11 @@
 #![forbid(unsafe_code)]
 
 pub mod alloc;
-pub mod codec;
 mod engine;
 pub mod fault;
 pub mod index;
 mod regs;
 
-pub use codec::{PageCodec, ReferenceCodec};
 pub use fault::{FaultAction, FaultRule};
 
 use crate::params::DeviceParams;
@@ -71,8 +69,6 @@ pub struct SoftConfig {
     pub idle_poll: Duration,
     /// Faults installed from the start.
     pub faults: Vec<FaultRule>,
-    /// The compression engines (the reference codec, or the Verilated cores).
-    pub codec: Arc<dyn PageCodec>,
     /// IDENTITY / CAPS values (tests set wrong ones to check the driver refuses).
     pub magic: u32,
     pub abi_version: u32,
@@ -112,7 +108,6 @@ impl Default for SoftConfig {
             execution: Execution::Threads,
             idle_poll: Duration::from_micros(50),
             faults: Vec::new(),
-            codec: Arc::new(ReferenceCodec),
             magic: pagepress_abi::DEVICE_MAGIC,
             abi_version: pagepress_abi::ABI_VERSION,
             codec_params: pagepress_abi::format::CODEC_PARAMS,
@@ -176,7 +171,6 @@ impl SoftDevice {
             core,
             FaultState::new(&cfg.faults),
             DmaSpace::new(),
-            Arc::clone(&cfg.codec),
         );
         let shared = Arc::new(Shared {
             queues: (0..cfg.num_queues).map(|_| QueueHw::default()).collect(),

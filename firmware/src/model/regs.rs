@@ -94,7 +94,7 @@ impl Shared {
             regs::BLOCK_TYPE_IDENTITY => match r {
                 identity::MAGIC => cfg.magic,
                 identity::ABI_VERSION => cfg.abi_version,
-                identity::DEVICE_KIND => cfg.codec.device_kind() as u32,
+                identity::DEVICE_KIND => pagepress_abi::DeviceKind::Soft as u32,
                 identity::BUILD_ID => cfg.build_id,
                 _ => 0,
             },
