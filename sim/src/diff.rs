@@ -16,7 +16,7 @@ use pagepress_abi::stats::{STAT_COUNT, STATS_SNAPSHOT_SIZE, StatCounter};
 use pagepress_abi::{Command, Completion, Opcode};
 use pagepress_codec::Page;
 use pagepress_codec::corpus::SplitMix64;
-use pagepress_pcie::raw_queue::{RawQueue, RawQueueError, find_block};
+use pagepress_pcie::raw_queue::{RawQueue, RawQueueError, find_block, read_counters};
 use pagepress_pcie::{DeviceBackend, DmaRegion};
 use std::time::Duration;
 
@@ -356,13 +356,7 @@ impl<'a> Side<'a> {
     fn stats_registers(&self) -> [u64; STAT_COUNT] {
         let dev = self.target.backend();
         let base = find_block(dev, regs::BLOCK_TYPE_STATS).expect("STATS block");
-        let mut v = [0u64; STAT_COUNT];
-        for (i, c) in v.iter_mut().enumerate() {
-            let lo = base + regs::stats::COUNTERS + 8 * i as u32;
-            let l = dev.bar0_read(lo) as u64;
-            *c = l | (dev.bar0_read(lo + 4) as u64) << 32;
-        }
-        v
+        read_counters(dev, base)
     }
 }
 
@@ -426,18 +420,7 @@ impl<'a> DiffRig<'a> {
             b.queue.ring();
             let ca = a.queue.collect(ops.len(), self.timeout)?;
             let cb = b.queue.collect(ops.len(), self.timeout)?;
-            for (i, (x, y)) in ca.iter().zip(&cb).enumerate() {
-                self.count(&ops[i].cmd, x);
-                if x != y {
-                    return Err(DiffError::Completion {
-                        index: index + i as u64,
-                        op: ops[i].cmd,
-                        reference: *x,
-                        dut: self.dut.label().to_string(),
-                        got: *y,
-                    });
-                }
-            }
+            self.compare_completions(index, &ops, &ca, &cb)?;
             let last = ops[ops.len() - 1].cmd;
             compare_region(index, last, "output pages", &a.mem.out, &b.mem.out)?;
             compare_stats_snapshot(index, last, &a.mem.stats, &b.mem.stats)?;
@@ -447,6 +430,30 @@ impl<'a> DiffRig<'a> {
             }
         }
         compare_counters(index, &a.stats_registers(), &b.stats_registers())
+    }
+
+    /// Counts the batch starting at command `index` and compares its
+    /// completions field by field.
+    fn compare_completions(
+        &mut self,
+        index: u64,
+        ops: &[Op],
+        reference: &[Completion],
+        got: &[Completion],
+    ) -> Result<(), DiffError> {
+        for (i, (x, y)) in reference.iter().zip(got).enumerate() {
+            self.count(&ops[i].cmd, x);
+            if x != y {
+                return Err(DiffError::Completion {
+                    index: index + i as u64,
+                    op: ops[i].cmd,
+                    reference: *x,
+                    dut: self.dut.label().to_string(),
+                    got: *y,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn count(&mut self, cmd: &Command, c: &Completion) {
@@ -497,18 +504,7 @@ impl<'a> DiffRig<'a> {
         b.queue.write_ctrl(control::CTRL_RESET);
         let ca = a.queue.collect(n, self.timeout)?;
         let cb = b.queue.collect(n, self.timeout)?;
-        for (i, (x, y)) in ca.iter().zip(&cb).enumerate() {
-            self.count(&ops[i].cmd, x);
-            if x != y {
-                return Err(DiffError::Completion {
-                    index: *index + i as u64,
-                    op: ops[i].cmd,
-                    reference: *x,
-                    dut: self.dut.label().to_string(),
-                    got: *y,
-                });
-            }
-        }
+        self.compare_completions(*index, &ops, &ca, &cb)?;
         self.summary.register_resets += 1;
         self.stream.stored.clear();
         *index += n as u64;

@@ -91,12 +91,7 @@ enum Stored {
 }
 
 impl Engine {
-    pub fn new(
-        params: EngineParams,
-        core: Core,
-        faults: FaultState,
-        dma: DmaSpace,
-    ) -> Self {
+    pub fn new(params: EngineParams, core: Core, faults: FaultState, dma: DmaSpace) -> Self {
         Engine {
             params,
             dma,
@@ -482,12 +477,7 @@ mod tests {
             alloc: UnitAllocator::new(1024),
             devmem: vec![0; 1024 * 64],
         };
-        Engine::new(
-            params,
-            core,
-            FaultState::default(),
-            DmaSpace::new(),
-        )
+        Engine::new(params, core, FaultState::default(), DmaSpace::new())
     }
 
     #[test]

@@ -166,12 +166,7 @@ impl SoftDevice {
             max_nr_pages: cfg.max_nr_pages,
             alloc_unit: cfg.alloc_unit,
         };
-        let engine = Engine::new(
-            params,
-            core,
-            FaultState::new(&cfg.faults),
-            DmaSpace::new(),
-        );
+        let engine = Engine::new(params, core, FaultState::new(&cfg.faults), DmaSpace::new());
         let shared = Arc::new(Shared {
             queues: (0..cfg.num_queues).map(|_| QueueHw::default()).collect(),
             irqs: (0..cfg.num_queues).map(|_| IrqLine::default()).collect(),

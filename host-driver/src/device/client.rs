@@ -32,7 +32,7 @@ use super::queue::{QueuePair, Request, RescuedPages};
 use crate::pool::{CompressedPool, DeviceStats, PoolError, StoreInfo};
 use pagepress_abi::desc::{CMD_FLAG_EXCLUSIVE, CMD_FLAG_RAW_FRAME, COMMAND_SIZE, COMPLETION_SIZE};
 use pagepress_abi::format::{CODEC_PARAMS, MAX_FRAME_SIZE, PAGE_SIZE};
-use pagepress_abi::regs::{self, caps, control, header, identity, queues, stats};
+use pagepress_abi::regs::{self, caps, control, header, identity, queues};
 use pagepress_abi::stats::{STAT_COUNT, STATS_SNAPSHOT_SIZE};
 use pagepress_abi::{ABI_VERSION_MAJOR, DEVICE_MAGIC, Opcode};
 use pagepress_codec::decompress_any;
@@ -424,15 +424,10 @@ impl DeviceClient {
 
     /// The counters read from the STATS register block (LO then HI).
     pub fn stats_from_registers(&self) -> DeviceStats {
-        let mut v = [0u64; STAT_COUNT];
-        let n = self.backend.bar0_read(self.stats_base + stats::COUNT) as usize;
-        for (i, c) in v.iter_mut().enumerate().take(n.min(STAT_COUNT)) {
-            let lo = self.stats_base + stats::COUNTERS + 8 * i as u32;
-            let l = self.backend.bar0_read(lo) as u64;
-            let h = self.backend.bar0_read(lo + 4) as u64;
-            *c = l | h << 32;
-        }
-        DeviceStats(v)
+        DeviceStats(pagepress_pcie::raw_queue::read_counters(
+            &*self.backend,
+            self.stats_base,
+        ))
     }
 
     /// The device's CONTROL `STATUS` register.

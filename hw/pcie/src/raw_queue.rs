@@ -11,6 +11,7 @@ use crate::backend::{BackendError, DeviceBackend};
 use crate::ring::{CompletionRing, SubmissionRing};
 use pagepress_abi::desc::{COMMAND_SIZE, COMPLETION_SIZE};
 use pagepress_abi::regs::{self, control, header, queues};
+use pagepress_abi::stats::STAT_COUNT;
 use pagepress_abi::{Command, Completion};
 use std::sync::atomic::{Ordering, fence};
 use std::time::{Duration, Instant};
@@ -45,6 +46,20 @@ pub fn find_block(dev: &dyn DeviceBackend, block_type: u32) -> Option<u32> {
         }
     }
     None
+}
+
+/// The counters of the STATS block at `stats_base`, each read LO then HI
+/// (the device latches HI on the LO read). Counters past the block's `COUNT`
+/// read 0.
+pub fn read_counters(dev: &dyn DeviceBackend, stats_base: u32) -> [u64; STAT_COUNT] {
+    let mut v = [0u64; STAT_COUNT];
+    let n = dev.bar0_read(stats_base + regs::stats::COUNT) as usize;
+    for (i, c) in v.iter_mut().enumerate().take(n.min(STAT_COUNT)) {
+        let lo = stats_base + regs::stats::COUNTERS + 8 * i as u32;
+        let l = dev.bar0_read(lo) as u64;
+        *c = l | (dev.bar0_read(lo + 4) as u64) << 32;
+    }
+    v
 }
 
 /// One queue pair of a device, driven directly.
