@@ -83,13 +83,14 @@ pub mod sequencer;
 mod tests;
 
 use super::stats::Stats;
-use crate::params::{DeviceParams, MAX_FRAME_BYTES, SIM_DEVICE};
+use crate::params::{DeviceParams, SIM_DEVICE};
 use beat_source::BeatSource;
 use dma::DmaEngine;
 use drain::FrameDrain;
 use entries::EntryStore;
 use frame_port::FramePort;
 use narrow::Narrow;
+use pagepress_abi::format::MAX_FRAME_SIZE;
 use pagepress_rtl::compressor::Compressor;
 use pagepress_rtl::decompressor::Decompressor;
 use rust_hdl::prelude::*;
@@ -194,7 +195,7 @@ impl<const ALLOC_BITS: usize, const NODE_BITS: usize, const TOP_BITS: usize>
     pub fn new(p: &DeviceParams) -> Self {
         p.check().expect("device parameters");
         assert!(
-            (MAX_FRAME_BYTES as u32).div_ceil(p.alloc_unit) <= u8::MAX as u32,
+            (MAX_FRAME_SIZE as u32).div_ceil(p.alloc_unit) <= u8::MAX as u32,
             "a frame's allocation units must fit the allocator's 8-bit count"
         );
         assert_eq!(
