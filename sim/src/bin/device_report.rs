@@ -15,7 +15,6 @@ use pagepress_abi::format::PAGE_SIZE;
 use pagepress_abi::{Command, DeviceKind, Opcode, Status};
 use pagepress_firmware::params::SIM_DEVICE;
 use pagepress_firmware::rtl::control_plane::control_plane_verilog;
-use pagepress_firmware::rtl::device::sim_device_verilog;
 use pagepress_firmware::rtl::executor::{alloc_bits, executor_verilog, node_bits, top_bits};
 use pagepress_pcie::DeviceBackend;
 use pagepress_pcie::raw_queue::RawQueue;
@@ -167,8 +166,13 @@ fn area() -> Result<(), String> {
     // (label, file name for yosys, Verilog).
     type Figure = (&'static str, &'static str, String);
     let p = &SIM_DEVICE;
-    let blocks: Vec<Figure> = vec![
-        ("device (whole)", "device", sim_device_verilog()),
+    // The Verilated models' own Verilog (the device, the codec cores), then
+    // the device's two halves.
+    let mut blocks: Vec<Figure> = VERILOG
+        .iter()
+        .map(|&(name, v)| (name, name, v.to_string()))
+        .collect();
+    blocks.extend([
         (
             "control plane (registers, queue engine)",
             "control_plane",
@@ -183,25 +187,7 @@ fn area() -> Result<(), String> {
                 { top_bits(&SIM_DEVICE) },
             >(p),
         ),
-        (
-            "compressor",
-            "compressor",
-            VERILOG
-                .iter()
-                .find(|(n, _)| *n == "compressor")
-                .map(|(_, v)| v.to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "decompressor",
-            "decompressor",
-            VERILOG
-                .iter()
-                .find(|(n, _)| *n == "decompressor")
-                .map(|(_, v)| v.to_string())
-                .unwrap_or_default(),
-        ),
-    ];
+    ]);
     println!("\n## Area (`yosys synth_xilinx`, 7-series cells)\n");
     println!("| block | LUT | FF | RAMB36 | RAMB18 | DSP |\n|---|---:|---:|---:|---:|---:|");
     for (name, file, v) in blocks {
